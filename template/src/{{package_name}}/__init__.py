@@ -1,0 +1,1 @@
+"""The service: app factory, models, HTTP API and background workers."""

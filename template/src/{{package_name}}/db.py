@@ -1,0 +1,48 @@
+"""Engine and session plumbing shared by the app and its tests."""
+
+from collections.abc import Iterator
+
+from fastapi import Request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for `url`, choosing the driver this project ships with."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        return _make_sqlite_engine(parsed)
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _make_sqlite_engine(url) -> Engine:
+    # Requests run in a thread pool, so connections cross threads.
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+
+    # pysqlite opens transactions lazily and breaks SAVEPOINT; let SQLAlchemy
+    # emit BEGIN itself, as the SQLAlchemy documentation recommends.
+    @event.listens_for(engine, "connect")
+    def _disable_pysqlite_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+        # Readers never wait for a writer, so a server process and its tests share the file.
+        dbapi_connection.execute("PRAGMA journal_mode = WAL")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """FastAPI dependency: one session per request, closed afterwards."""
+    with request.app.state.session_factory() as session:
+        yield session
