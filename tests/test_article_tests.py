@@ -1,0 +1,30 @@
+"""Tests written against the article's fixture names run unchanged in a generated project."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.checks import assert_suite_passed, run_suite
+from tests.variants import default_variant
+
+ARTICLE_TESTS = Path(__file__).parent / "data" / "article_tests"
+ORDER = ["test_user_api.py", "test_order_events.py", "test_after_article_tests.py"]
+
+
+@pytest.mark.slow
+def test_article_tests_pass_and_leave_nothing_behind(render, service_urls, tmp_path) -> None:
+    project = render(default_variant())
+    integration = project / "tests" / "integration"
+    for name in ORDER:
+        shutil.copy(ARTICLE_TESTS / name, integration / name)
+
+    paths = [f"tests/integration/{name}" for name in ORDER]
+    result = run_suite(project, env=service_urls, junit=tmp_path / "junit.xml", args=(*paths, "-v"))
+
+    assert_suite_passed(result, tiers=["integration"])
+    assert result.counts()["tests"] == 7
+    # In the given order: the emptiness check runs last.
+    assert result.output.index("test_inventory_updates_on_order") < result.output.index(
+        "test_nothing_survives_the_earlier_tests"
+    )

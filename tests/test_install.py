@@ -1,0 +1,62 @@
+"""The fullest and the smallest variant install from their own pyproject.toml and pass.
+
+Unlike test_suites.py (editable installs by `uv run`), the package is built as
+a wheel and installed with the dependencies it declares into a new, empty
+virtual environment, so a missing dependency or a module left out of the
+wheel fails here.
+"""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.checks import SuiteRun, assert_suite_passed, project_files, run
+from tests.render import render_variant
+from tests.variants import Variant, all_variants
+
+
+@pytest.fixture(scope="module")
+def extremes(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Variant]:
+    """The variants with the most and the fewest generated files (module)."""
+    sizes = {}
+    for variant in all_variants():
+        folder = tmp_path_factory.mktemp("size")
+        sizes[variant] = len(project_files(render_variant(template_repo, folder, variant.data)))
+        shutil.rmtree(folder)
+    return {"fullest": max(sizes, key=sizes.get), "smallest": min(sizes, key=sizes.get)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["fullest", "smallest"])
+def test_variant_installs_into_a_clean_environment(
+    which: str, extremes, render, service_urls, tmp_path: Path
+) -> None:
+    variant = extremes[which]
+    project = render(variant)
+    env_dir = tmp_path / "env"
+    python = env_dir / "bin" / "python"
+    steps = [
+        ["uv", "venv", "--quiet", "--seed", str(env_dir)],
+        ["uv", "pip", "install", "--quiet", "--python", str(python), ".", "--group", "dev"],
+    ]
+    for step in steps:
+        result = run(step, cwd=project)
+        assert result.returncode == 0, f"{step}:\n{result.stdout}{result.stderr}"
+    # Import the installed wheel, never the source folder.
+    shutil.rmtree(project / "src")
+
+    junit = tmp_path / "junit.xml"
+    result = subprocess.run(
+        [str(python), "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **service_urls, "VIRTUAL_ENV": str(env_dir)},
+        timeout=900,
+    )
+    assert_suite_passed(
+        SuiteRun(result.returncode, result.stdout + result.stderr, junit), tiers=variant["tiers"]
+    )

@@ -1,0 +1,69 @@
+"""Bad answers are refused with a message that names the rule, and nothing is written."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+COPIER = str(Path(sys.executable).parent / "copier")
+
+
+def copy(template: Path, destination: Path, *data: str) -> subprocess.CompletedProcess:
+    args = [arg for item in data for arg in ("--data", item)]
+    return subprocess.run(
+        [COPIER, "copy", "--trust", "--defaults", "--vcs-ref=HEAD", *args, str(template), str(destination)],
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "rule"),
+    [
+        ("package_name=my-pkg", "must be a lower-case Python identifier"),
+        ("package_name=1abc", "must be a lower-case Python identifier"),
+        ("package_name=MyPkg", "must be a lower-case Python identifier"),
+        ("package_name=class", "must not be a Python keyword"),
+        ("package_name=redis", "must not shadow the 'redis' module"),
+        ("tiers=[unit, e2e]", "tiers must include 'integration'"),
+        ("tiers=[]", "tiers must include 'integration'"),
+        ("project_name= ", "project_name must not be empty"),
+    ],
+)
+def test_bad_answer_is_refused_and_nothing_is_written(
+    template_repo: Path, tmp_path: Path, answer: str, rule: str
+) -> None:
+    destination = tmp_path / "project"
+    result = copy(template_repo, destination, answer)
+    assert result.returncode != 0
+    assert rule in result.stderr.strip().splitlines()[-1]
+    assert not destination.exists() or not any(destination.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("project_name", "package_name"),
+    [
+        ("My Service", "my_service"),
+        ("Café Orders 2", "caf_orders_2"),
+        ("2 Fast Service", "service_2_fast_service"),
+        ("Class", "class_service"),
+        ("日本語サービス", "service"),
+    ],
+)
+def test_default_package_name_is_always_valid(
+    template_repo: Path, tmp_path: Path, project_name: str, package_name: str
+) -> None:
+    destination = tmp_path / "project"
+    result = copy(template_repo, destination, f"project_name={project_name}", "ci=none")
+    assert result.returncode == 0, result.stderr
+    answers = yaml.safe_load((destination / ".copier-answers.yml").read_text())
+    assert answers["package_name"] == package_name
+    assert (destination / "src" / package_name / "app.py").is_file()
+
+
+def test_post_copy_task_prints_next_steps(template_repo: Path, tmp_path: Path) -> None:
+    result = copy(template_repo, tmp_path / "project", "ci=none")
+    assert result.returncode == 0, result.stderr
+    assert "uv run pytest" in result.stdout

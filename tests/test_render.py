@@ -1,0 +1,110 @@
+"""Every variant renders into a clean, consistent project."""
+
+import tomllib
+from collections.abc import Callable
+
+import pytest
+import yaml
+
+from tests.checks import empty_directories, jinja_leftovers, lint_workflows, project_files, ruff
+from tests.variants import SUITE_NEUTRAL, Variant, all_variants, questions
+
+VARIANTS = all_variants()
+IDS = [variant.id for variant in VARIANTS]
+
+# Paths the answers call for (pkg stands for the package folder), and when.
+EXPECTED_PATHS: dict[str, Callable[[dict], bool]] = {
+    ".copier-answers.yml": lambda a: True,
+    "pyproject.toml": lambda a: True,
+    "README.md": lambda a: True,
+    "src/pkg/app.py": lambda a: True,
+    "src/pkg/api/users.py": lambda a: True,
+    "src/pkg/events.py": lambda a: a["event_bus"] == "redis",
+    "src/pkg/inventory.py": lambda a: a["event_bus"] == "redis",
+    "src/pkg/api/orders.py": lambda a: a["event_bus"] == "redis",
+    "src/pkg/api/inventory.py": lambda a: a["event_bus"] == "redis",
+    "src/pkg/payments.py": lambda a: a["http_recording"],
+    "tests/support/postgres_server.py": lambda a: a["database"] == "postgresql",
+    "tests/support/sqlite_file.py": lambda a: a["database"] == "sqlite",
+    "tests/support/redis_server.py": lambda a: a["event_bus"] == "redis",
+    "tests/support/recording.py": lambda a: a["http_recording"],
+    "tests/support/payment_provider.py": lambda a: a["http_recording"],
+    "tests/support/live_server.py": lambda a: "e2e" in a["tiers"],
+    "tests/integration/cassettes/test_payments": lambda a: a["http_recording"],
+    "tests/integration/test_payments.py": lambda a: a["http_recording"],
+    "tests/unit": lambda a: "unit" in a["tiers"],
+    "tests/integration": lambda a: True,
+    "tests/e2e": lambda a: "e2e" in a["tiers"],
+    ".github/workflows/tests.yml": lambda a: a["ci"] == "github",
+}
+
+
+def test_the_matrix_covers_every_finite_question() -> None:
+    finite = {name for name, q in questions().items() if "choices" in q or q.get("type") == "bool"}
+    finite -= {name for name, q in questions().items() if q.get("when") is False}
+    assert {key for key, _ in VARIANTS[0].answers} == finite
+    # tiers without integration are refused, so 4 of its 7 subsets remain.
+    assert len(VARIANTS) == 2 * 2 * 2 * 4 * 2
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
+def test_variant_renders_clean(variant: Variant, render) -> None:
+    project = render(variant)
+    package = project / "src" / "my_service"
+
+    for path, wanted in EXPECTED_PATHS.items():
+        target = project / path.replace("src/pkg", str(package.relative_to(project)))
+        assert target.exists() == wanted(variant.data), f"{path} present={target.exists()}"
+    assert jinja_leftovers(project) == []
+    assert empty_directories(project) == []
+
+    tomllib.loads((project / "pyproject.toml").read_text())
+    for path in project_files(project):
+        if path.suffix in (".yml", ".yaml"):
+            yaml.safe_load(path.read_text())
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert {key: answers[key] for key in variant.data} == variant.data
+
+    assert ruff(project) == []
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v["ci"] == "github"], ids=lambda v: v.id)
+def test_workflow_lints_clean(variant: Variant, render) -> None:
+    project = render(variant)
+    assert lint_workflows(sorted((project / ".github" / "workflows").glob("*.yml"))) == []
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v["ci"] == "github"], ids=lambda v: v.id)
+def test_suite_neutral_answers_change_nothing_the_suite_runs(variant: Variant, render) -> None:
+    """Backs SUITE_NEUTRAL: the suite of a variant is the same whatever its CI answer."""
+    assert SUITE_NEUTRAL == {"ci"}
+    ours = render(variant)
+    ours_files = _suite_files(ours)
+    theirs = render(variant, ci="none")
+    assert _suite_files(theirs) == ours_files
+
+
+def _suite_files(project) -> dict[str, bytes]:
+    ignored = (".github", "README.md", ".copier-answers.yml")
+    return {
+        str(path.relative_to(project)): path.read_bytes()
+        for path in project_files(project)
+        if not str(path.relative_to(project)).startswith(ignored)
+    }
+
+
+def test_lint_catches_a_bad_workflow(tmp_path) -> None:
+    """The workflow check can fail: an unpinned action and an undefined context."""
+    workflow = tmp_path / "bad.yml"
+    workflow.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n      - run: echo ${{ nope.x }}\n"
+    )
+    failures = lint_workflows([workflow])
+    assert [f.split(" ")[0] for f in failures] == ["actionlint", "zizmor"]
+
+
+def test_own_workflows_lint_clean() -> None:
+    from tests.variants import ROOT
+
+    assert lint_workflows(sorted((ROOT / ".github" / "workflows").glob("*.yml"))) == []
