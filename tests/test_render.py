@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from tests.checks import empty_directories, jinja_leftovers, lint_workflows, project_files, ruff
-from tests.variants import SUITE_NEUTRAL, Variant, all_variants, questions
+from tests.variants import ROOT, SUITE_NEUTRAL, Variant, all_variants, questions
 
 VARIANTS = all_variants()
 IDS = [variant.id for variant in VARIANTS]
@@ -105,6 +105,4 @@ def test_lint_catches_a_bad_workflow(tmp_path) -> None:
 
 
 def test_own_workflows_lint_clean() -> None:
-    from tests.variants import ROOT
-
     assert lint_workflows(sorted((ROOT / ".github" / "workflows").glob("*.yml"))) == []
