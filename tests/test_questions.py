@@ -13,7 +13,7 @@ COPIER = str(Path(sys.executable).parent / "copier")
 def copy(template: Path, destination: Path, *data: str) -> subprocess.CompletedProcess:
     args = [arg for item in data for arg in ("--data", item)]
     return subprocess.run(
-        [COPIER, "copy", "--trust", "--defaults", "--vcs-ref=HEAD", *args, str(template), str(destination)],
+        [COPIER, "copy", "--trust", "--defaults", "--vcs-ref=HEAD", *args, template, destination],
         capture_output=True,
         text=True,
     )

@@ -7,7 +7,15 @@ import pytest
 import yaml
 
 from tests.checks import empty_directories, jinja_leftovers, lint_workflows, project_files, ruff
-from tests.variants import ROOT, SUITE_NEUTRAL, Variant, all_variants, questions
+from tests.variants import (
+    ROOT,
+    SUITE_NEUTRAL,
+    Variant,
+    all_variants,
+    answer_space,
+    questions,
+    suite_variants,
+)
 
 VARIANTS = all_variants()
 IDS = [variant.id for variant in VARIANTS]
@@ -68,20 +76,23 @@ def test_variant_renders_clean(variant: Variant, render) -> None:
     assert ruff(project) == []
 
 
-@pytest.mark.parametrize("variant", [v for v in VARIANTS if v["ci"] == "github"], ids=lambda v: v.id)
+WITH_WORKFLOWS = [v for v in VARIANTS if v["ci"] == "github"]
+
+
+@pytest.mark.parametrize("variant", WITH_WORKFLOWS, ids=lambda v: v.id)
 def test_workflow_lints_clean(variant: Variant, render) -> None:
     project = render(variant)
     assert lint_workflows(sorted((project / ".github" / "workflows").glob("*.yml"))) == []
 
 
-@pytest.mark.parametrize("variant", [v for v in VARIANTS if v["ci"] == "github"], ids=lambda v: v.id)
+@pytest.mark.parametrize("variant", suite_variants(), ids=lambda v: v.id)
 def test_suite_neutral_answers_change_nothing_the_suite_runs(variant: Variant, render) -> None:
-    """Backs SUITE_NEUTRAL: the suite of a variant is the same whatever its CI answer."""
-    assert SUITE_NEUTRAL == {"ci"}
-    ours = render(variant)
-    ours_files = _suite_files(ours)
-    theirs = render(variant, ci="none")
-    assert _suite_files(theirs) == ours_files
+    """Backs SUITE_NEUTRAL: changing such an answer leaves every file the suite runs alone."""
+    ours = _suite_files(render(variant))
+    for question in SUITE_NEUTRAL:
+        for value in answer_space(questions()[question]):
+            if value != variant[question]:
+                assert _suite_files(render(variant, **{question: value})) == ours, question
 
 
 def _suite_files(project) -> dict[str, bytes]:
@@ -106,3 +117,7 @@ def test_lint_catches_a_bad_workflow(tmp_path) -> None:
 
 def test_own_workflows_lint_clean() -> None:
     assert lint_workflows(sorted((ROOT / ".github" / "workflows").glob("*.yml"))) == []
+
+
+def test_repository_code_is_ruff_clean() -> None:
+    assert ruff(ROOT) == []

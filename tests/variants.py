@@ -28,7 +28,7 @@ class Variant:
 
     @property
     def data(self) -> dict:
-        return {key: list(value) if isinstance(value, tuple) else value for key, value in self.answers}
+        return {key: list(v) if isinstance(v, tuple) else v for key, v in self.answers}
 
     @property
     def id(self) -> str:
