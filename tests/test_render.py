@@ -38,6 +38,15 @@ EXPECTED_PATHS: dict[str, Callable[[dict], bool]] = {
     "tests/support/recording.py": lambda a: a["http_recording"],
     "tests/support/payment_provider.py": lambda a: a["http_recording"],
     "tests/support/live_server.py": lambda a: "e2e" in a["tiers"],
+    "tests/support/servers.py": lambda a: (
+        a["database"] == "postgresql" or a["event_bus"] == "redis"
+    ),
+    "tests/support/infra/embedded.py": lambda a: (
+        a["database"] == "postgresql" or a["event_bus"] == "redis"
+    ),
+    "tests/support/processes.py": lambda a: (
+        a["database"] == "postgresql" or a["event_bus"] == "redis" or "e2e" in a["tiers"]
+    ),
     "tests/integration/cassettes/test_payments": lambda a: a["http_recording"],
     "tests/integration/test_payments.py": lambda a: a["http_recording"],
     "tests/unit": lambda a: "unit" in a["tiers"],

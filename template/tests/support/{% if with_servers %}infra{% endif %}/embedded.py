@@ -17,8 +17,8 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from importlib.metadata import PackageNotFoundError, version
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
 from tests.support.infra.services import (
@@ -35,9 +35,21 @@ UNPRIVILEGED_USER = "nobody"
 RUN_PREFIX = "test-server-run-"
 
 
+def temp_root() -> Path:
+    """The temporary folder for server data; as root, one that `nobody` can traverse."""
+    preferred = Path(tempfile.gettempdir())
+    if os.geteuid() != 0 or _traversable_by_all(preferred):
+        return preferred
+    return Path("/tmp")
+
+
+def _traversable_by_all(path: Path) -> bool:
+    return all(folder.stat().st_mode & 0o001 for folder in (path, *path.parents))
+
+
 def cache_root() -> Path:
     """Where initialised clusters (and, for root, readable binaries) are kept between runs."""
-    return Path(tempfile.gettempdir()) / f"test-server-cache-{os.getuid()}"
+    return temp_root() / f"test-server-cache-{os.getuid()}"
 
 
 def server_embedded(service: Service) -> Server:
@@ -174,7 +186,7 @@ class EmbeddedPostgres:
         )
 
     def start(self) -> Server:
-        run_dir = Path(tempfile.mkdtemp(prefix=RUN_PREFIX + "postgres-"))
+        run_dir = Path(tempfile.mkdtemp(prefix=RUN_PREFIX + "postgres-", dir=temp_root()))
         try:
             shutil.copytree(self._initialised_cluster(), run_dir / "data")
             _hand_over(run_dir, self.user)
@@ -226,7 +238,7 @@ class EmbeddedRedis:
     SETTINGS = {"bind": "127.0.0.1", "save": "", "appendonly": "no", "daemonize": "no"}
 
     def start(self) -> Server:
-        run_dir = Path(tempfile.mkdtemp(prefix=RUN_PREFIX + "redis-"))
+        run_dir = Path(tempfile.mkdtemp(prefix=RUN_PREFIX + "redis-", dir=temp_root()))
 
         def redis_on(port: int) -> ManagedProcess:
             settings = {**self.SETTINGS, "port": str(port), "dir": str(run_dir)}

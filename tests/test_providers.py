@@ -1,0 +1,154 @@
+"""Each way of obtaining servers works for real on the fullest variant, and leaves nothing behind.
+
+url: the machine's own servers (as in test_suites.py); embedded: no URL and no
+Docker; docker: testcontainers against a Docker engine.
+"""
+
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.checks import assert_suite_passed, run_suite
+from tests.docker_engine import (
+    DefaultEngine,
+    EngineFailed,
+    LocalDockerEngine,
+    build_local_images,
+    cache_dir,
+    missing_tools,
+)
+from tests.variants import default_variant, questions
+
+IMAGE_SETTINGS = (("TEST_POSTGRES_IMAGE", "postgres_image"), ("TEST_REDIS_IMAGE", "redis_image"))
+NO_DOCKER = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+WITHOUT_URLS = {"TEST_DATABASE_URL": "", "TEST_REDIS_URL": ""}
+
+
+def leftovers(tmpdir: Path, project: Path) -> list[str]:
+    """Temporary folders and processes a run left behind.
+
+    Kept on purpose: the embedded servers' cache, and uv's own lock file.
+    """
+    kept = ("test-server-cache-", "uv-")
+    folders = [p.name for p in tmpdir.iterdir() if not p.name.startswith(kept)]
+    processes = subprocess.run(
+        ["pgrep", "-af", f"{tmpdir}|{project}"], capture_output=True, text=True
+    ).stdout.splitlines()
+    return folders + processes
+
+
+@pytest.fixture
+def isolated_tmp() -> Iterator[Path]:
+    """A TMPDIR of the suite's own, so that what it leaves there can be seen (function).
+
+    Made in /tmp and readable by all: as root, the embedded PostgreSQL runs as
+    `nobody`, which cannot traverse pytest's private temporary folders.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="provider-test-", dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
+@pytest.mark.slow
+def test_embedded_servers_without_urls_or_docker(render, isolated_tmp, tmp_path) -> None:
+    project = render(default_variant())
+    env = {**WITHOUT_URLS, **NO_DOCKER, "TMPDIR": str(isolated_tmp)}
+    result = run_suite(project, env=env, junit=tmp_path / "junit.xml")
+    assert_suite_passed(result, tiers=default_variant()["tiers"])
+    assert "PostgreSQL: postgresql://postgres@127.0.0.1:" in result.output
+    assert "(embedded: PostgreSQL" in result.output
+    assert "(embedded: redis-server" in result.output
+    assert leftovers(isolated_tmp, project) == []
+
+
+def _engine_that_pulls() -> bool:
+    """Whether the default engine answers and can pull the official images (GitHub's runners)."""
+    images = [questions()[question]["default"] for _, question in IMAGE_SETTINGS]
+    commands = [["docker", "info"]] + [["docker", "pull", "--quiet", image] for image in images]
+    return all(
+        subprocess.run(command, capture_output=True, timeout=300).returncode == 0
+        for command in commands
+    )
+
+
+@pytest.fixture(scope="module")
+def docker_env(tmp_path_factory: pytest.TempPathFactory):
+    """Environment for testcontainers: an engine and the images to run (module)."""
+    if shutil.which("docker") and _engine_that_pulls():
+        yield DefaultEngine(), {}
+        return
+    missing = missing_tools()
+    if missing:
+        pytest.fail(
+            f"the docker test needs {', '.join(missing)}: "
+            "apt-get install docker.io debootstrap (bash .ci/run does)"
+        )
+    engine = LocalDockerEngine(root=Path(tmp_path_factory.mktemp("docker", numbered=True)))
+    try:
+        host = engine.start()
+        images = build_local_images(engine, cache_dir())
+    except (EngineFailed, subprocess.CalledProcessError) as exc:
+        engine.stop()
+        pytest.fail(f"could not prepare Docker: {exc}")
+    yield (
+        engine,
+        {
+            "DOCKER_HOST": host,
+            **images,
+            # Ryuk's image cannot be pulled here; the suite stops its containers itself.
+            "TESTCONTAINERS_RYUK_DISABLED": "true",
+            "TESTCONTAINERS_CONNECTION_MODE": "docker_host",
+            "TC_HOST": "127.0.0.1",
+        },
+    )
+    engine.stop()
+
+
+@pytest.mark.slow
+def test_docker_servers_through_testcontainers(render, docker_env, isolated_tmp, tmp_path) -> None:
+    engine, env = docker_env
+    project = render(default_variant())
+    env = {**env, **WITHOUT_URLS, "TEST_INFRA": "docker", "TMPDIR": str(isolated_tmp)}
+    result = run_suite(project, env=env, junit=tmp_path / "junit.xml")
+    assert_suite_passed(result, tiers=default_variant()["tiers"])
+    assert "PostgreSQL: postgresql://postgres:***@" in result.output
+    for variable, question in IMAGE_SETTINGS:
+        image = env.get(variable) or questions()[question]["default"]
+        assert f"from {image})" in result.output
+        left = engine.docker("ps", "--all", "--quiet", "--filter", f"ancestor={image}")
+        assert left.stdout.strip() == "", f"containers of {image} left behind"
+    assert leftovers(isolated_tmp, project) == []
+
+
+@pytest.mark.slow
+def test_docker_without_an_engine_fails_fast_and_says_what_to_do(render, tmp_path) -> None:
+    project = render(default_variant())
+    started = time.monotonic()
+    result = run_suite(project, env={**NO_DOCKER, "TEST_INFRA": "docker"}, junit=tmp_path / "j.xml")
+    elapsed = time.monotonic() - started
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.output
+    assert "no Docker engine answers" in result.output
+    assert "start a Docker engine" in result.output
+    assert elapsed < 30, f"took {elapsed:.1f} s"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("variable", "dead_url", "service"),
+    [
+        ("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:9/postgres", "PostgreSQL"),
+        ("TEST_REDIS_URL", "redis://127.0.0.1:9/0", "Redis"),
+    ],
+)
+def test_dead_url_names_the_service(render, service_urls, tmp_path, variable, dead_url, service):
+    project = render(default_variant())
+    env = {**service_urls, variable: dead_url}
+    result = run_suite(project, env=env, junit=tmp_path / "j.xml")
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.output
+    assert f"{service} at {dead_url} (from {variable}) does not answer" in result.output
