@@ -121,3 +121,15 @@ def assert_suite_passed(run: SuiteRun, *, tiers: list[str]) -> None:
     assert counts["failures"] == counts["errors"] == 0, f"{counts}:\n{run.output[-8000:]}"
     assert counts["skipped"] == 0, f"unexpected skips {counts}:\n{run.output[-8000:]}"
     assert run.tiers() == set(tiers), f"tiers collected {sorted(run.tiers())}, expected {tiers}"
+
+
+def leftovers(project: Path, tmpdir: Path | None = None) -> list[str]:
+    """Processes still running from `project` (or `tmpdir`), and what is left in `tmpdir`.
+
+    Kept on purpose in `tmpdir`: the embedded servers' cache, and uv's own lock file.
+    """
+    kept = ("test-server-cache-", "uv-")
+    folders = [p.name for p in tmpdir.iterdir() if not p.name.startswith(kept)] if tmpdir else []
+    pattern = f"{project}|{tmpdir}" if tmpdir else str(project)
+    processes = run(["pgrep", "-af", pattern], cwd=project).stdout.splitlines()
+    return folders + processes

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.checks import assert_suite_passed, run_suite
+from tests.checks import assert_suite_passed, leftovers, run_suite
 from tests.docker_engine import (
     DefaultEngine,
     EngineFailed,
@@ -27,19 +27,6 @@ from tests.variants import default_variant, questions
 IMAGE_SETTINGS = (("TEST_POSTGRES_IMAGE", "postgres_image"), ("TEST_REDIS_IMAGE", "redis_image"))
 NO_DOCKER = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
 WITHOUT_URLS = {"TEST_DATABASE_URL": "", "TEST_REDIS_URL": ""}
-
-
-def leftovers(tmpdir: Path, project: Path) -> list[str]:
-    """Temporary folders and processes a run left behind.
-
-    Kept on purpose: the embedded servers' cache, and uv's own lock file.
-    """
-    kept = ("test-server-cache-", "uv-")
-    folders = [p.name for p in tmpdir.iterdir() if not p.name.startswith(kept)]
-    processes = subprocess.run(
-        ["pgrep", "-af", f"{tmpdir}|{project}"], capture_output=True, text=True
-    ).stdout.splitlines()
-    return folders + processes
 
 
 @pytest.fixture
@@ -64,7 +51,7 @@ def test_embedded_servers_without_urls_or_docker(render, isolated_tmp, tmp_path)
     assert "PostgreSQL: postgresql://postgres@127.0.0.1:" in result.output
     assert "(embedded: PostgreSQL" in result.output
     assert "(embedded: redis-server" in result.output
-    assert leftovers(isolated_tmp, project) == []
+    assert leftovers(project, isolated_tmp) == []
 
 
 def _engine_that_pulls() -> bool:
@@ -123,7 +110,7 @@ def test_docker_servers_through_testcontainers(render, docker_env, isolated_tmp,
         assert f"from {image})" in result.output
         left = engine.docker("ps", "--all", "--quiet", "--filter", f"ancestor={image}")
         assert left.stdout.strip() == "", f"containers of {image} left behind"
-    assert leftovers(isolated_tmp, project) == []
+    assert leftovers(project, isolated_tmp) == []
 
 
 @pytest.mark.slow

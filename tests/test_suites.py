@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.checks import SuiteRun, assert_suite_passed, run_suite
+from tests.checks import SuiteRun, assert_suite_passed, leftovers, run_suite
 from tests.variants import Variant, suite_variants
 
 
@@ -12,6 +12,7 @@ def test_generated_suite_passes(variant: Variant, render, service_urls, tmp_path
     project = render(variant)
     result = run_suite(project, env=service_urls, junit=tmp_path / "junit.xml")
     assert_suite_passed(result, tiers=variant["tiers"])
+    assert leftovers(project) == []
 
 
 JUNIT_CASE = '<testcase classname="tests.{tier}.test_x" name="t{n}"{body}'
