@@ -4,6 +4,7 @@ url: the machine's own servers (as in test_suites.py); embedded: no URL and no
 Docker; docker: testcontainers against a Docker engine.
 """
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.checks import assert_suite_passed, leftovers, run_suite
+from tests.checks import SuiteRun, assert_suite_passed, leftovers, run_suite
 from tests.docker_engine import (
     DefaultEngine,
     EngineFailed,
@@ -139,3 +140,49 @@ def test_dead_url_names_the_service(render, service_urls, tmp_path, variable, de
     result = run_suite(project, env=env, junit=tmp_path / "j.xml")
     assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.output
     assert f"{service} at {dead_url} (from {variable}) does not answer" in result.output
+
+
+@pytest.mark.slow
+def test_embedded_servers_as_an_unprivileged_user(render, isolated_tmp, tmp_path) -> None:
+    """The non-root path: PostgreSQL runs as the invoking user, from the wheel's own folder.
+
+    As root, the suite is handed to `nobody` with a Python, uv and cache it can reach.
+    """
+    project = render(default_variant())
+    env = {**WITHOUT_URLS, **NO_DOCKER, "TMPDIR": str(isolated_tmp), "TEST_INFRA": "embedded"}
+    if os.geteuid() != 0:
+        result = run_suite(project, env=env, junit=tmp_path / "junit.xml")
+    else:
+        project, result = _run_as_nobody(project, env, home=isolated_tmp / "home")
+    assert_suite_passed(result, tiers=default_variant()["tiers"])
+    assert "(embedded: PostgreSQL" in result.output
+    ours = [] if os.geteuid() != 0 else ["home"]  # the folder this test made for nobody
+    assert leftovers(project, isolated_tmp) == ours
+
+
+def _run_as_nobody(project: Path, env: dict[str, str], *, home: Path) -> tuple[Path, SuiteRun]:
+    home.mkdir()
+    shutil.copy2(shutil.which("uv"), home / "uv")
+    junit = home / "junit.xml"
+    shutil.move(project, home / "project")
+    project = home / "project"
+    subprocess.run(["chown", "-R", "nobody:", str(home)], check=True)
+    command = [
+        "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+        str(home / "uv"), "run", "--quiet", "pytest", "-p", "no:cacheprovider",
+        f"--junitxml={junit}",
+    ]  # fmt: skip
+    run_env = {
+        **os.environ,  # proxies and certificate settings included
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "UV_CACHE_DIR": str(home / "uv-cache"),
+        # The interpreter under /root is out of nobody's reach; Debian's is not.
+        "UV_PYTHON": "/usr/bin/python3.11",
+        "UV_PYTHON_DOWNLOADS": "never",
+        **env,
+    }
+    result = subprocess.run(
+        command, cwd=project, env=run_env, capture_output=True, text=True, timeout=900
+    )
+    return project, SuiteRun(result.returncode, result.stdout + result.stderr, junit)
