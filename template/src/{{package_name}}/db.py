@@ -2,14 +2,25 @@
 
 from collections.abc import Iterator
 
+from alembic import command
+from alembic.config import Config
 from fastapi import Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session
 
+# Named constraints: migrations can refer to them, and SQLite can alter them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def make_engine(url: str) -> Engine:
@@ -19,7 +30,8 @@ def make_engine(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
         return _make_sqlite_engine(parsed)
-    return create_engine(parsed, pool_pre_ping=True)
+    # A server that stops answering fails the connection instead of hanging it.
+    return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
 
 
 def _make_sqlite_engine(url) -> Engine:
@@ -46,3 +58,16 @@ def get_session(request: Request) -> Iterator[Session]:
     """FastAPI dependency: one session per request, closed afterwards."""
     with request.app.state.session_factory() as session:
         yield session
+
+
+def alembic_config(connection: Connection) -> Config:
+    """Alembic configuration that migrates the database behind `connection`."""
+    config = Config()
+    config.set_main_option("script_location", f"{__package__}:migrations")
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(connection: Connection, revision: str = "head") -> None:
+    """Bring the database behind `connection` to `revision` (the schema is the migrations)."""
+    command.upgrade(alembic_config(connection), revision)
