@@ -1,0 +1,69 @@
+"""Scaling out: xdist workers, concurrent runs, and CI shards."""
+
+import os
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from tests.checks import assert_suite_passed, leftovers, run_suite
+from tests.variants import default_variant
+
+
+def node_ids(junit) -> list[str]:
+    return [
+        f"{case.get('classname')}::{case.get('name')}"
+        for case in ET.parse(junit).getroot().iter("testcase")
+    ]
+
+
+@pytest.mark.slow
+def test_xdist_workers_pass(render, service_urls, tmp_path) -> None:
+    project = render(default_variant())
+    result = run_suite(project, env=service_urls, junit=tmp_path / "j.xml", args=("-n", "2"))
+    assert_suite_passed(result, tiers=default_variant()["tiers"])
+    assert "2 workers" in result.output
+    assert leftovers(project) == []
+
+
+@pytest.mark.slow
+def test_two_runs_at_once_do_not_collide(render, service_urls, tmp_path) -> None:
+    project = render(default_variant())
+    subprocess.run(["uv", "sync", "--quiet"], cwd=project, check=True)
+    command = ["uv", "run", "--quiet", "pytest", "-p", "no:cacheprovider", "-q"]
+    runs = [
+        subprocess.Popen(
+            [*command, f"--junitxml={tmp_path / f'run{n}.xml'}"],
+            cwd=project,
+            env={**os.environ, **service_urls},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for n in (1, 2)
+    ]
+    outputs = [run.communicate(timeout=600)[0] for run in runs]
+    for run, output in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, output[-5000:]
+    assert leftovers(project) == []
+
+
+@pytest.mark.slow
+def test_every_test_runs_in_exactly_one_shard(render, service_urls, tmp_path) -> None:
+    shards = 3
+    project = render(default_variant(), ci_shards=shards)
+    full = run_suite(
+        project, env=service_urls, junit=tmp_path / "all.xml", args=("tests/integration",)
+    )
+    everything = node_ids(full.junit)
+    seen: list[str] = []
+    for group in range(1, shards + 1):
+        args = (
+            "tests/integration", "--splits", str(shards), "--group", str(group),
+            "--splitting-algorithm", "least_duration",
+        )  # fmt: skip
+        shard = run_suite(project, env=service_urls, junit=tmp_path / f"{group}.xml", args=args)
+        assert_suite_passed(shard, tiers=["integration"])
+        seen += node_ids(shard.junit)
+    assert sorted(seen) == sorted(everything)
+    assert len(set(seen)) == len(seen)
