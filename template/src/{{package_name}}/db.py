@@ -2,12 +2,15 @@
 
 from collections.abc import Iterator
 
-from alembic import command
-from alembic.config import Config
+from typing import TYPE_CHECKING
+
 from fastapi import Request
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 # Named constraints: migrations can refer to them, and SQLite can alter them.
 NAMING_CONVENTION = {
@@ -60,8 +63,11 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def alembic_config(connection: Connection) -> Config:
+def alembic_config(connection: Connection) -> "Config":
     """Alembic configuration that migrates the database behind `connection`."""
+    # Imported here: serving requests never needs Alembic, and it is slow to import.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", f"{__package__}:migrations")
     config.attributes["connection"] = connection
@@ -70,4 +76,6 @@ def alembic_config(connection: Connection) -> Config:
 
 def migrate(connection: Connection, revision: str = "head") -> None:
     """Bring the database behind `connection` to `revision` (the schema is the migrations)."""
+    from alembic import command
+
     command.upgrade(alembic_config(connection), revision)
