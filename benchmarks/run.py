@@ -85,10 +85,10 @@ def write_synthetic_tests(project: Path, count: int) -> None:
     bench = project / "tests" / "integration" / "bench"
     bench.mkdir()
     (bench / "__init__.py").write_text("")
-    shutil.copy(HERE / "synthetic_conftest.py", bench / "conftest.py")
-    api = (HERE / "synthetic_api_tests.py").read_text()
+    shutil.copy(HERE / "synthetic_conftest.py.tmpl", bench / "conftest.py")
+    api = (HERE / "synthetic_api_tests.py.tmpl").read_text()
     (bench / "test_api.py").write_text(api.format(count=count))
-    template = (HERE / "synthetic_tests.py").read_text()
+    template = (HERE / "synthetic_tests.py.tmpl").read_text()
     (bench / "test_baseline.py").write_text(
         f"import pytest\n\n\n@pytest.mark.parametrize('n', range({count}))\n"
         "def test_baseline(n):\n    pass\n"
@@ -191,8 +191,9 @@ def report(count, costs, select_ms, savepoint_ms, serial, parallel, starts) -> s
     overhead = {name: costs[name] - base for name in STRATEGIES if name in costs}
     rollback = overhead["rollback"]
     lines = [
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"PostgreSQL over loopback; {count} synthetic tests per strategy (clone: {int(count * 0.25)}), "
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, PostgreSQL over loopback; "
+        f"{count} synthetic tests per strategy (clone: {int(count * 0.25)}), "
         "each writing 5 rows and committing.",
         "",
         "| isolation per test | overhead (ms) | vs rollback |",

@@ -10,7 +10,8 @@ from pathlib import Path
 
 WORKFLOW_LINT = Path(__file__).parent / "workflow_lint"
 # `${{ ... }}` is GitHub's expression syntax, not Jinja.
-JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|\{#")
+JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|#\}")
+GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 
 
 def project_files(project: Path) -> list[Path]:
@@ -28,7 +29,8 @@ def jinja_leftovers(project: Path) -> list[str]:
             found.append(f"{path.relative_to(project)}: unrendered .jinja file")
             continue
         for number, line in enumerate(path.read_text().splitlines(), 1):
-            if JINJA_LEFTOVER.search(line):
+            rest = GITHUB_EXPRESSION.sub("", line)
+            if JINJA_LEFTOVER.search(rest):
                 found.append(f"{path.relative_to(project)}:{number}: {line.strip()}")
     return found
 

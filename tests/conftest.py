@@ -3,6 +3,9 @@
 import os
 import shutil
 import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -16,21 +19,25 @@ def pytest_configure(config: pytest.Config) -> None:
     # Generated suites must never make uv download an interpreter.
     os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
     os.environ.setdefault("UV_PYTHON", "3.11")
+    # The generated suites name their databases with this run's prefix, so that the
+    # leak check below sees only them, not those of other runs on the same server.
+    os.environ.setdefault("TEST_DATABASE_PREFIX", f"tmeta_{uuid.uuid4().hex[:8]}")
 
 
-def _run_databases() -> set[str] | None:
-    """Databases on the TEST_DATABASE_URL server named like the generated suites' run databases."""
+def run_databases(prefix: str | None = None) -> set[str] | None:
+    """Databases on the TEST_DATABASE_URL server that this run's generated suites made."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         return None
+    prefix = prefix or os.environ["TEST_DATABASE_PREFIX"]
     with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
-        rows = connection.execute(r"SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'")
-        return {name for (name,) in rows}
+        rows = connection.execute("SELECT datname FROM pg_database")
+        return {name for (name,) in rows if name.startswith(f"{prefix}_")}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     if not hasattr(session.config, "workerinput"):
-        session.config.stash[_DATABASES_BEFORE] = _run_databases()
+        session.config.stash[_DATABASES_BEFORE] = run_databases()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -40,7 +47,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     before = session.config.stash.get(_DATABASES_BEFORE, None)
     if before is None:
         return
-    left = sorted(_run_databases() - before)
+    left = sorted(run_databases() - before)
     if left:
         session.config.get_terminal_writer().line(
             f"generated suites left {len(left)} database(s) behind: {', '.join(left)}", red=True
@@ -68,6 +75,19 @@ def render(template_repo: Path, tmp_path: Path):
         return render_variant(template_repo, destination, {**variant.data, **overrides})
 
     return _render
+
+
+@pytest.fixture
+def isolated_tmp() -> Iterator[Path]:
+    """A TMPDIR of the suite's own, so that what it leaves there can be seen (function).
+
+    Made in /tmp and readable by all: as root, the embedded PostgreSQL runs as
+    `nobody`, which cannot traverse pytest's private temporary folders.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="provider-test-", dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ wheel fails here.
 """
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 from tests.checks import SuiteRun, assert_suite_passed, project_files, run
 from tests.render import render_variant
-from tests.variants import Variant, all_variants
+from tests.variants import Variant, all_variants, questions
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +46,8 @@ def test_variant_installs_into_a_clean_environment(
     for step in steps:
         result = run(step, cwd=project)
         assert result.returncode == 0, f"{step}:\n{result.stdout}{result.stderr}"
+    if which == "fullest":
+        _assert_reserved_names_cover(python)
     # Import the installed wheel, never the source folder.
     shutil.rmtree(project / "src")
 
@@ -60,3 +63,17 @@ def test_variant_installs_into_a_clean_environment(
     assert_suite_passed(
         SuiteRun(result.returncode, result.stdout + result.stderr, junit), tiers=variant["tiers"]
     )
+
+
+def _assert_reserved_names_cover(python: Path) -> None:
+    """Every import name installed with the fullest project is refused as a package_name."""
+    listed = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(*m.packages_distributions())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    installed = {name for name in listed if re.fullmatch(r"[a-z][a-z0-9_]*", name)}
+    reserved = set(questions()["reserved_module_names"]["default"])
+    missing = installed - reserved - {"dummy"}
+    assert missing == set(), f"add to reserved_module_names in copier.yml: {sorted(missing)}"

@@ -7,9 +7,7 @@ Docker; docker: testcontainers against a Docker engine.
 import os
 import shutil
 import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,19 +26,6 @@ from tests.variants import default_variant, questions
 IMAGE_SETTINGS = (("TEST_POSTGRES_IMAGE", "postgres_image"), ("TEST_REDIS_IMAGE", "redis_image"))
 NO_DOCKER = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
 WITHOUT_URLS = {"TEST_DATABASE_URL": "", "TEST_REDIS_URL": ""}
-
-
-@pytest.fixture
-def isolated_tmp() -> Iterator[Path]:
-    """A TMPDIR of the suite's own, so that what it leaves there can be seen (function).
-
-    Made in /tmp and readable by all: as root, the embedded PostgreSQL runs as
-    `nobody`, which cannot traverse pytest's private temporary folders.
-    """
-    folder = Path(tempfile.mkdtemp(prefix="provider-test-", dir="/tmp"))
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder)
 
 
 @pytest.mark.slow

@@ -1,11 +1,14 @@
 """Bad answers are refused with a message that names the rule, and nothing is written."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.variants import questions
 
 COPIER = str(Path(sys.executable).parent / "copier")
 
@@ -27,6 +30,8 @@ def copy(template: Path, destination: Path, *data: str) -> subprocess.CompletedP
         ("package_name=MyPkg", "must be a lower-case Python identifier"),
         ("package_name=class", "must not be a Python keyword"),
         ("package_name=redis", "must not shadow the 'redis' module"),
+        ("package_name=json", "must not shadow the 'json' module"),
+        ("package_name=anyio", "must not shadow the 'anyio' module"),
         ("tiers=[unit, e2e]", "tiers must include 'integration'"),
         ("tiers=[]", "tiers must include 'integration'"),
         ("project_name= ", "project_name must not be empty"),
@@ -49,6 +54,7 @@ def test_bad_answer_is_refused_and_nothing_is_written(
         ("Café Orders 2", "caf_orders_2"),
         ("2 Fast Service", "service_2_fast_service"),
         ("Class", "class_service"),
+        ("JSON", "json_service"),
         ("日本語サービス", "service"),
     ],
 )
@@ -67,3 +73,9 @@ def test_post_copy_task_prints_next_steps(template_repo: Path, tmp_path: Path) -
     result = copy(template_repo, tmp_path / "project", "ci=none")
     assert result.returncode == 0, result.stderr
     assert "uv run pytest" in result.stdout
+
+
+def test_reserved_names_cover_the_standard_library() -> None:
+    reserved = set(questions()["reserved_module_names"]["default"])
+    public = {name for name in sys.stdlib_module_names if re.fullmatch(r"[a-z][a-z0-9_]*", name)}
+    assert public - reserved == set()

@@ -1,7 +1,6 @@
 """Engine and session plumbing shared by the app and its tests."""
 
 from collections.abc import Iterator
-
 from typing import TYPE_CHECKING
 
 from fastapi import Request
