@@ -2,11 +2,13 @@
 
 import os
 import subprocess
+import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from tests.checks import assert_suite_passed, leftovers, run_suite
+from tests.conftest import run_databases
 from tests.variants import default_variant
 
 
@@ -67,3 +69,21 @@ def test_every_test_runs_in_exactly_one_shard(render, service_urls, tmp_path) ->
         seen += node_ids(shard.junit)
     assert sorted(seen) == sorted(everything)
     assert len(set(seen)) == len(seen)
+
+
+@pytest.mark.slow
+def test_xdist_run_without_a_server_stops_cleanly(render, service_urls, tmp_path) -> None:
+    """A server that cannot be had under -n is one clear error, and nothing is left behind."""
+    project = render(default_variant())
+    prefix = f"txd_{uuid.uuid4().hex[:8]}"
+    env = {
+        **service_urls,
+        "TEST_REDIS_URL": "redis://127.0.0.1:9/0",
+        "TEST_DATABASE_PREFIX": prefix,
+    }
+    result = run_suite(project, env=env, junit=tmp_path / "j.xml", args=("-n", "2"))
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.output[-3000:]
+    assert "Redis at redis://127.0.0.1:9/0 (from TEST_REDIS_URL) does not answer" in result.output
+    assert "INTERNALERROR" not in result.output
+    assert run_databases(prefix) == set()
+    assert leftovers(project) == []
