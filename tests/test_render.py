@@ -52,6 +52,8 @@ EXPECTED_PATHS: dict[str, Callable[[dict], bool]] = {
     ),
     "tests/integration/cassettes/test_payments": lambda a: a["http_recording"],
     "tests/integration/test_payments.py": lambda a: a["http_recording"],
+    "tests/integration/test_cassettes.py": lambda a: a["http_recording"],
+    "tests/support/secrets.py": lambda a: a["http_recording"],
     "tests/unit": lambda a: "unit" in a["tiers"],
     "tests/integration": lambda a: True,
     "tests/e2e": lambda a: "e2e" in a["tiers"],

@@ -1,9 +1,12 @@
 """Each distinct generated suite passes against real PostgreSQL and Redis."""
 
+import shlex
+
 import pytest
+import yaml
 
 from tests.checks import SuiteRun, assert_suite_passed, leftovers, run_suite
-from tests.variants import Variant, suite_variants
+from tests.variants import Variant, default_variant, suite_variants
 
 
 @pytest.mark.slow
@@ -52,3 +55,32 @@ def test_suite_check_fails_on_failure_skip_or_missing_tier(
 ) -> None:
     with pytest.raises(AssertionError, match=message):
         assert_suite_passed(_report(tmp_path, collected, **kwargs), tiers=["integration", "e2e"])
+
+
+@pytest.mark.slow
+def test_workflow_commands_pass_here(render, service_urls, tmp_path) -> None:
+    """Each job's test command, as the generated workflow runs it, passes on this machine."""
+    variant = default_variant()
+    project = render(variant)
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "tests.yml").read_text())
+    for name, job in workflow["jobs"].items():
+        (command,) = [step["run"] for step in job["steps"] if "run" in step]
+        args = shlex.split(command)
+        assert args[:3] == ["uv", "run", "pytest"], command
+        result = run_suite(project, env=service_urls, junit=tmp_path / f"{name}.xml", args=args[3:])
+        assert_suite_passed(result, tiers=[name])
+
+
+@pytest.mark.slow
+def test_a_planted_secret_in_a_cassette_fails_the_run(render, service_urls, tmp_path) -> None:
+    project = render(default_variant())
+    cassette = next((project / "tests" / "integration" / "cassettes").glob("**/*.yaml"))
+    cassette.write_text(cassette.read_text().replace("REDACTED", "Bearer sk_live_51HxYzAbCdEfGhIj"))
+    result = run_suite(
+        project, env=service_urls, junit=tmp_path / "j.xml", args=("tests/integration",)
+    )
+    assert result.returncode == 1
+    assert result.counts()["failures"] == 1
+    assert "FAILED tests/integration/test_cassettes.py::test_no_cassette_holds_a_secret" in (
+        result.output
+    )
