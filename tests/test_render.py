@@ -41,6 +41,7 @@ EXPECTED_PATHS: dict[str, Callable[[dict], bool]] = {
     "tests/support/recording.py": lambda a: a["http_recording"],
     "tests/support/payment_provider.py": lambda a: a["http_recording"],
     "tests/support/live_server.py": lambda a: "e2e" in a["tiers"],
+    "tests/support/health.py": lambda a: True,
     "tests/support/servers.py": lambda a: (
         a["database"] == "postgresql" or a["event_bus"] == "redis"
     ),

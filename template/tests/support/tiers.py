@@ -21,6 +21,12 @@ def tier_of(path: Path) -> str | None:
     return first if first in TIERS else None
 
 
+def tier_of_nodeid(nodeid: str) -> str | None:
+    """The tier of a test named by its node id (tests/<tier>/...::name)."""
+    parts = nodeid.split("::")[0].split("/")
+    return parts[1] if len(parts) > 2 and parts[0] == "tests" and parts[1] in TIERS else None
+
+
 def needs_commits(item: pytest.Item) -> bool:
     return tier_of(item.path) == "e2e" or "event_bus" in getattr(item, "fixturenames", ())
 
