@@ -64,7 +64,8 @@ def test_databases_of_killed_runs_are_dropped_by_the_next_run(render, service_ur
     result = run_suite(project, env=env, junit=tmp_path / "j.xml", args=("tests/integration",))
 
     assert result.returncode == 0, result.output[-3000:]
-    assert f"dropped databases left by killed test runs: {prefix}_abandoned" in result.output
+    # Any run on this machine may be the one that drops it (other suites run meanwhile);
+    # nothing but that sweep drops a database of this name.
     assert run_databases(prefix) == set()
 
 
