@@ -11,6 +11,14 @@ GIT_IDENTITY = ["-c", "user.name=template-tests", "-c", "user.email=template-tes
 
 def snapshot_template(source: Path, destination: Path) -> Path:
     """Copy the tracked and untracked-but-not-ignored files of `source` into a new git repo."""
+    copy_working_tree(source, destination)
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
+        subprocess.run(["git", *GIT_IDENTITY, *command], cwd=destination, check=True)
+    return destination
+
+
+def copy_working_tree(source: Path, destination: Path) -> None:
+    """Copy the tracked and untracked-but-not-ignored files of `source` into `destination`."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=source,
@@ -23,9 +31,6 @@ def snapshot_template(source: Path, destination: Path) -> Path:
             target = destination / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(origin, target)
-    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
-        subprocess.run(["git", *GIT_IDENTITY, *command], cwd=destination, check=True)
-    return destination
 
 
 def render_variant(template: Path, destination: Path, data: dict) -> Path:
