@@ -41,7 +41,9 @@ EXPECTED_PATHS: dict[str, Callable[[dict], bool]] = {
     "tests/support/recording.py": lambda a: a["http_recording"],
     "tests/support/payment_provider.py": lambda a: a["http_recording"],
     "tests/support/live_server.py": lambda a: "e2e" in a["tiers"],
-    "tests/support/health.py": lambda a: True,
+    "tests/support/time_budgets.py": lambda a: True,
+    "tests/support/health.py": lambda a: False,  # renamed to time_budgets.py in 0.5.0
+    "tests/support/flaky.py": lambda a: True,
     "tests/support/servers.py": lambda a: (
         a["database"] == "postgresql" or a["event_bus"] == "redis"
     ),
@@ -59,6 +61,7 @@ EXPECTED_PATHS: dict[str, Callable[[dict], bool]] = {
     "tests/integration": lambda a: True,
     "tests/e2e": lambda a: "e2e" in a["tiers"],
     ".github/workflows/tests.yml": lambda a: a["ci"] == "github",
+    ".github/workflows/template-updates.yml": lambda a: a["ci"] == "github",
 }
 
 

@@ -1,4 +1,4 @@
-"""Suite health: a time budget per tier, and the slowest tests of every run.
+"""A time budget per tier, and the slowest tests of every run.
 
 A test's time is its call phase, the test body: the start of servers shared by
 the run is nobody's fault. Budgets live under [tool.pytest.ini_options]
@@ -40,10 +40,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if action not in ("fail", "warn"):
         raise pytest.UsageError(f"time_budget_action must be 'fail' or 'warn', not {action!r}")
     if not hasattr(config, "workerinput"):  # xdist workers send their reports to the controller
-        config.pluginmanager.register(HealthReport(config, failing=action == "fail"), "test-health")
+        config.pluginmanager.register(TimeBudgetReport(config, failing=action == "fail"), "time-budgets")
 
 
-class HealthReport:
+class TimeBudgetReport:
     """Collects every test's time (in the xdist controller too) and reports at the end."""
 
     def __init__(self, config: pytest.Config, *, failing: bool) -> None:
