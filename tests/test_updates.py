@@ -1,0 +1,362 @@
+"""`copier update` from every earlier release to the working tree, with a team's edits in place.
+
+Each release named in CHANGELOG.md is tagged in a clone of this repository
+(tests/releases.py). A project is rendered at that release and committed, a
+team edits it, and `copier update` brings it to the working tree. The result
+must equal a fresh render of the working tree with the same edits applied.
+"""
+
+import difflib
+import fnmatch
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.checks import assert_suite_passed, run_suite
+from tests.releases import Release, git, releases, tagged_template
+from tests.variants import Variant, all_variants, default_variant
+
+COPIER = Path(sys.executable).parent / "copier"
+EARLIER = releases()[:-1]
+NEWEST = releases()[-1]
+SKIP_IF_EXISTS = yaml.safe_load(Path(__file__).parents[1].joinpath("copier.yml").read_text())[
+    "_skip_if_exists"
+]
+
+
+def lean_variant() -> Variant:
+    """The smallest project: SQLite, no event bus, no recording, integration only, no CI."""
+    wanted = {
+        "database": "sqlite",
+        "event_bus": "none",
+        "http_recording": False,
+        "tiers": ("integration",),
+        "ci": "none",
+    }
+    return next(v for v in all_variants() if dict(v.answers) == wanted)
+
+
+VARIANTS = {"full": default_variant(), "lean": lean_variant()}
+
+# --- what a team does to its project ------------------------------------------------
+
+TEAM_FIXTURE = '''"""Fixtures of the team's own integration tests."""
+
+import pytest
+
+
+@pytest.fixture
+def team_greeting() -> str:
+    """The greeting the team's feature answers with (function)."""
+    return "hello from the team"
+'''
+
+TEAM_TEST = '''"""The team's own feature, tested with the template's fixtures."""
+
+from sqlalchemy import text
+
+
+def test_team_greeting(team_greeting, db_session):
+    assert team_greeting == "hello from the team"
+    assert db_session.execute(text("select 1")).scalar_one() == 1
+
+
+def test_team_endpoint_counts_users(client):
+    assert client.get("/api/users/stats/count").json() == {"count": 0}
+'''
+
+TEAM_ENDPOINT = '''
+
+@router.get("/stats/count")
+def count_users(session: SessionDep) -> dict[str, int]:
+    """How many users there are: the team's addition."""
+    return {"count": session.scalar(select(func.count()).select_from(User))}
+'''
+TEAM_NOTE = "Team note: the payments squad owns this service."
+
+
+def package_of(project: Path) -> Path:
+    return next(path for path in (project / "src").iterdir() if path.is_dir())
+
+
+def add_team_files(project: Path) -> None:
+    """A new test and a fixture in a conftest the template does not generate."""
+    (project / "tests" / "integration" / "conftest.py").write_text(TEAM_FIXTURE)
+    (project / "tests" / "integration" / "test_team.py").write_text(TEAM_TEST)
+
+
+def edit_app_module(project: Path) -> None:
+    users = package_of(project) / "api" / "users.py"
+    users.write_text(users.read_text() + TEAM_ENDPOINT)
+
+
+def edit_readme(project: Path) -> None:
+    readme = project / "README.md"
+    title, rest = readme.read_text().split("\n", 1)
+    readme.write_text(f"{title}\n\n{TEAM_NOTE}\n{rest}")
+
+
+def edit_time_budgets(project: Path) -> None:
+    """Edit the slowest-tests count in the time-budget module, whatever its name."""
+    for name in ("health.py", "time_budgets.py"):
+        module = project / "tests" / "support" / name
+        if module.exists():
+            module.write_text(module.read_text().replace("SLOWEST = 10\n", "SLOWEST = 25\n"))
+
+
+TEAM_EDITS: list[Callable[[Path], None]] = [
+    add_team_files,
+    edit_app_module,
+    edit_readme,
+    edit_time_budgets,
+]
+
+
+def apply_team_edits(project: Path, *, budgets: bool = True) -> None:
+    """Every edit; `budgets=False` leaves out the time-budget module (older than 0.4.0)."""
+    for edit in TEAM_EDITS:
+        if budgets or edit is not edit_time_budgets:
+            edit(project)
+
+
+def recorded_answers(project: Path) -> dict:
+    """The answers in the project's answers file, without Copier's own entries."""
+    return {key: value for key, value in answers(project).items() if not key.startswith("_")}
+
+
+# --- helpers ----------------------------------------------------------------------
+
+
+def copier(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(COPIER), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=600,
+    )
+
+
+def copy_at(template: Path, release: Release, answers: dict, destination: Path) -> Path:
+    """Render `answers` at `release`, as `copier copy` would, and commit it."""
+    data = [arg for key, value in answers.items() for arg in ("--data", f"{key}={value}")]
+    done = copier(
+        "copy", "--trust", "--defaults", "--quiet", "--vcs-ref", release.tag, *data,
+        str(template), str(destination), cwd=template.parent,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    if not (destination / ".git").exists():  # releases before 0.5.0 made no repository
+        git("init", "--quiet", cwd=destination)
+        git("add", "--all", cwd=destination)
+        git("commit", "--quiet", "-m", f"copy at {release.tag}", cwd=destination)
+    return destination
+
+
+def commit_all(project: Path, message: str) -> None:
+    git("add", "--all", cwd=project)
+    git("commit", "--quiet", "-m", message, cwd=project)
+
+
+def files(project: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(project)): path.read_bytes()
+        for path in sorted(project.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    }
+
+
+def team_owned(path: str) -> bool:
+    return any(fnmatch.fnmatch(path, pattern) for pattern in SKIP_IF_EXISTS)
+
+
+def differences(got: dict[str, bytes], wanted: dict[str, bytes]) -> list[str]:
+    problems = []
+    for path in sorted(set(got) | set(wanted)):
+        if path not in got:
+            problems.append(f"missing: {path}")
+        elif path not in wanted:
+            problems.append(f"unexpected: {path}")
+        elif got[path] != wanted[path]:
+            diff = difflib.unified_diff(
+                wanted[path].decode(errors="replace").splitlines(),
+                got[path].decode(errors="replace").splitlines(),
+                "expected",
+                "updated",
+                lineterm="",
+            )
+            problems.append(f"differs: {path}\n" + "\n".join(list(diff)[:40]))
+    return problems
+
+
+def conflict_markers(project: Path) -> list[str]:
+    return [
+        path
+        for path, content in files(project).items()
+        if any(line.startswith((b"<<<<<<< ", b">>>>>>> ")) for line in content.splitlines())
+    ]
+
+
+def answers(project: Path) -> dict:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text())
+
+
+@pytest.fixture(scope="session")
+def release_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clone of this repository with each changelog release tagged (session)."""
+    return tagged_template(tmp_path_factory.mktemp("releases") / "template")
+
+
+# --- the tests --------------------------------------------------------------------
+
+
+def test_every_earlier_release_is_a_commit_of_this_repository() -> None:
+    assert [release.version for release in releases()] == sorted(
+        (release.version for release in releases()), key=lambda v: tuple(map(int, v.split(".")))
+    )
+    assert NEWEST.commit is None
+    assert len(EARLIER) >= 4
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant_name", VARIANTS)
+@pytest.mark.parametrize("release", EARLIER, ids=[release.tag for release in EARLIER])
+def test_update_from_an_earlier_release_keeps_every_team_edit(
+    release: Release, variant_name: str, release_template: Path, service_urls, tmp_path: Path
+) -> None:
+    variant = VARIANTS[variant_name]
+    project = copy_at(release_template, release, variant.data, tmp_path / "project")
+    generated = files(project)
+    apply_team_edits(project)
+    commit_all(project, "the team's edits")
+
+    done = copier("update", "--trust", "--defaults", cwd=project)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert answers(project)["_commit"] == NEWEST.tag
+    assert not list(project.rglob("*.rej")), "rejected hunks left behind"
+    assert conflict_markers(project) == []
+    assert "collided" not in done.stdout
+
+    # What the update made must be what a fresh copy of the new release plus the
+    # same team edits is: every template change arrived, every team edit kept.
+    # An update keeps the recorded answers, even where a question's default changed since.
+    fresh = copy_at(release_template, NEWEST, recorded_answers(project), tmp_path / "fresh")
+    apply_team_edits(fresh, budgets="tests/support/health.py" in generated)
+    wanted = files(fresh)
+    for path, content in generated.items():
+        if team_owned(path):
+            wanted[path] = content  # the team's file: the update leaves it as it was
+    got = files(project)
+    got.pop(".copier-answers.yml"), wanted.pop(".copier-answers.yml")
+    assert differences(got, wanted) == []
+
+    run = run_suite(project, env=service_urls, junit=tmp_path / "suite.xml")
+    assert_suite_passed(run, tiers=list(variant["tiers"]))
+
+
+@pytest.mark.slow
+def test_a_renamed_file_carries_the_team_edits(release_template: Path, tmp_path: Path) -> None:
+    renamed_in = next(r for r in EARLIER if r.version == "0.4.0")  # health.py → time_budgets.py
+    project = copy_at(release_template, renamed_in, default_variant().data, tmp_path / "project")
+    old, new = project / "tests/support/health.py", project / "tests/support/time_budgets.py"
+    assert old.exists()
+    assert not new.exists()
+    edit_time_budgets(project)
+    commit_all(project, "the team wants more slow tests listed")
+
+    done = copier("update", "--trust", "--defaults", cwd=project)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Your edits of tests/support/health.py now live in tests/support/time_budgets.py" in (
+        done.stdout
+    )
+    assert not old.exists()
+    assert "SLOWEST = 25\n" in new.read_text()  # the team's edit
+    assert new.read_text().startswith('"""A time budget per tier')  # the release's own change
+    assert not (project / ".git" / "template-moves").exists()
+
+
+@pytest.mark.slow
+def test_both_changing_the_same_lines_is_a_reported_conflict_and_nothing_is_lost(
+    release_template: Path, tmp_path: Path
+) -> None:
+    release = next(r for r in EARLIER if r.version == "0.4.0")
+    project = copy_at(release_template, release, default_variant().data, tmp_path / "project")
+    conftest = project / "tests" / "conftest.py"
+    team_line = '    "tests.support.health",  # the team keeps budgets first\n'
+    conftest.write_text(conftest.read_text().replace('    "tests.support.health",\n', team_line))
+    edit_readme(project)
+    commit_all(project, "the team's edits")
+
+    done = copier("update", "--trust", "--defaults", cwd=project)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "The update collided with your edits in:\n  tests/conftest.py" in done.stdout
+    assert git("diff", "--name-only", "--diff-filter=U", cwd=project).split() == [
+        "tests/conftest.py"
+    ]
+    text = conftest.read_text()
+    assert "<<<<<<< before updating" in text
+    assert ">>>>>>> after updating" in text
+    assert team_line in text, "the team's line is gone"
+    assert '    "tests.support.time_budgets",\n' in text, "the template's line is missing"
+    assert TEAM_NOTE in (project / "README.md").read_text()
+    assert not list(project.rglob("*.rej"))
+
+
+@pytest.mark.slow
+def test_a_copy_outside_git_can_be_updated_without_a_manual_step(
+    release_template: Path, tmp_path: Path
+) -> None:
+    # A template of this test's own, so that it can publish a newer release.
+    template = tmp_path / "template"
+    git("clone", "--quiet", str(release_template), str(template), cwd=tmp_path)
+    project = tmp_path / "outside-git" / "project"
+    project.parent.mkdir()
+    done = copier(
+        "copy", "--trust", "--defaults", str(template), str(project), cwd=tmp_path
+    )  # tasks on, as a team runs it
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "a git repository with a first commit" in done.stdout
+    assert git("status", "--porcelain", cwd=project) == ""
+    assert len(git("log", "--format=%H", cwd=project).split()) == 1
+
+    readme = template / "template" / "README.md.jinja"
+    readme.write_text(readme.read_text() + "\nA line from the next release.\n")
+    git("commit", "--quiet", "--all", "-m", "next release", cwd=template)
+    git("tag", "v99.0.0", cwd=template)
+
+    check = copier("check-update", "--output-format", "json", cwd=project)
+    assert check.returncode == 0, check.stderr
+    assert yaml.safe_load(check.stdout)["update_available"] is True
+    assert yaml.safe_load(check.stdout)["latest_version"] == "99.0.0"
+
+    done = copier("update", "--trust", "--defaults", cwd=project)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert answers(project)["_commit"] == "v99.0.0"
+    assert "A line from the next release." in (project / "README.md").read_text()
+    assert "a git repository" not in done.stdout, "a copy-only task ran on update"
+
+
+@pytest.mark.slow
+def test_recopy_renders_afresh_and_keeps_the_team_files(
+    release_template: Path, tmp_path: Path
+) -> None:
+    release = EARLIER[-1]
+    project = copy_at(release_template, release, default_variant().data, tmp_path / "project")
+    apply_team_edits(project)
+    commit_all(project, "the team's edits")
+
+    done = copier("recopy", "--trust", "--defaults", "--overwrite", cwd=project)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert answers(project)["_commit"] == NEWEST.tag
+    fresh = files(copy_at(release_template, NEWEST, recorded_answers(project), tmp_path / "fresh"))
+    got = files(project)
+    for path in ("tests/integration/conftest.py", "tests/integration/test_team.py"):
+        assert got.pop(path), f"recopy lost the team's {path}"
+    got.pop("tests/support/health.py")  # no longer generated; recopy leaves it to the team
+    got.pop(".copier-answers.yml"), fresh.pop(".copier-answers.yml")
+    assert differences(got, fresh) == []
