@@ -184,7 +184,8 @@ class FlakyReport:
         threshold = float(self.setting("flaky_threshold"))
         judged_from = int(self.setting("flaky_min_history"))
         self.verdict = f"flaky share {share:.2f}%: {flaky} of {results} test results "
-        self.verdict += f"in the last {len(runs)} runs passed only on a retry"
+        window = "the last run" if len(runs) == 1 else f"the last {len(runs)} runs"
+        self.verdict += f"in {window} passed only on a retry"
         if results < judged_from:
             self.verdict += f"; judged once the history holds {judged_from} results"
         elif share > threshold:
