@@ -107,11 +107,17 @@ def edit_time_budgets(project: Path) -> None:
             module.write_text(module.read_text().replace("SLOWEST = 10\n", "SLOWEST = 25\n"))
 
 
+def delete_a_generated_test(project: Path) -> None:
+    """A generated test the team does not want: an update must not bring it back."""
+    (project / "tests" / "integration" / "test_db.py").unlink()
+
+
 TEAM_EDITS: list[Callable[[Path], None]] = [
     add_team_files,
     edit_app_module,
     edit_readme,
     edit_time_budgets,
+    delete_a_generated_test,
 ]
 
 

@@ -40,7 +40,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if action not in ("fail", "warn"):
         raise pytest.UsageError(f"time_budget_action must be 'fail' or 'warn', not {action!r}")
     if not hasattr(config, "workerinput"):  # xdist workers send their reports to the controller
-        config.pluginmanager.register(TimeBudgetReport(config, failing=action == "fail"), "time-budgets")
+        report = TimeBudgetReport(config, failing=action == "fail")
+        config.pluginmanager.register(report, "time-budgets")
 
 
 class TimeBudgetReport:
