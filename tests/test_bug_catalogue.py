@@ -5,10 +5,13 @@ time, and which tier's tests fail because of each. The integration tier must cat
 """
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.checks import run
+from tests.render import render_variant
 from tests.variants import default_variant
 
 PACKAGE = "src/my_service"
@@ -66,10 +69,26 @@ BUGS = {
 TIERS = default_variant()["tiers"]
 
 
+@pytest.fixture(scope="module")
+def fullest_project(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fullest render, shared by the bugs that run on one worker (module)."""
+    return render_variant(
+        template_repo, tmp_path_factory.mktemp("catalogue"), default_variant().data
+    )
+
+
+@pytest.fixture
+def project(fullest_project: Path) -> Iterator[Path]:
+    """The fullest render; whatever a test changes in its sources is put back (function)."""
+    originals = {path: path.read_bytes() for path in (fullest_project / "src").rglob("*.py")}
+    yield fullest_project
+    for path, content in originals.items():
+        path.write_bytes(content)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("bug", BUGS)
-def test_integration_tier_catches(bug: str, render, service_urls) -> None:
-    project = render(default_variant())
+def test_integration_tier_catches(bug: str, project: Path, service_urls) -> None:
     for relative, text, replacement in BUGS[bug]:
         path = project / relative
         source = path.read_text()
@@ -88,6 +107,8 @@ def test_integration_tier_catches(bug: str, render, service_urls) -> None:
             "-x",
             "-p",
             "no:cacheprovider",
+            # Whether a tier catches a bug is decided by its first failure: no retries.
+            "--retries=0",
         ]
         result = run(command, cwd=project, env=env, timeout=600)
         assert result.returncode in (0, 1), f"{tier} could not run:\n{result.stdout[-3000:]}"

@@ -14,28 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.checks import SuiteRun, assert_suite_passed, project_files, run
-from tests.render import render_variant
-from tests.variants import Variant, all_variants, questions
+from tests.checks import SuiteRun, assert_suite_passed, run
+from tests.variants import default_variant, questions, smallest_variant
 
-
-@pytest.fixture(scope="module")
-def extremes(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Variant]:
-    """The variants with the most and the fewest generated files (module)."""
-    sizes = {}
-    for variant in all_variants():
-        folder = tmp_path_factory.mktemp("size")
-        sizes[variant] = len(project_files(render_variant(template_repo, folder, variant.data)))
-        shutil.rmtree(folder)
-    return {"fullest": max(sizes, key=sizes.get), "smallest": min(sizes, key=sizes.get)}
+EXTREMES = {"fullest": default_variant, "smallest": smallest_variant}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("which", ["fullest", "smallest"])
 def test_variant_installs_into_a_clean_environment(
-    which: str, extremes, render, service_urls, tmp_path: Path
+    which: str, render, service_urls, tmp_path: Path
 ) -> None:
-    variant = extremes[which]
+    variant = EXTREMES[which]()
     project = render(variant)
     env_dir = tmp_path / "env"
     python = env_dir / "bin" / "python"

@@ -19,7 +19,7 @@ import yaml
 
 from tests.checks import assert_suite_passed, run_suite
 from tests.releases import Release, git, releases, tagged_template
-from tests.variants import ROOT, Variant, all_variants, default_variant
+from tests.variants import ROOT, default_variant, smallest_variant
 
 COPIER = Path(sys.executable).parent / "copier"
 EARLIER = releases()[:-1]
@@ -27,19 +27,7 @@ NEWEST = releases()[-1]
 SKIP_IF_EXISTS = yaml.safe_load((ROOT / "copier.yml").read_text())["_skip_if_exists"]
 
 
-def lean_variant() -> Variant:
-    """The smallest project: SQLite, no event bus, no recording, integration only, no CI."""
-    wanted = {
-        "database": "sqlite",
-        "event_bus": "none",
-        "http_recording": False,
-        "tiers": ("integration",),
-        "ci": "none",
-    }
-    return next(v for v in all_variants() if dict(v.answers) == wanted)
-
-
-VARIANTS = {"full": default_variant(), "lean": lean_variant()}
+VARIANTS = {"full": default_variant(), "lean": smallest_variant()}
 
 # --- what a team does to its project ------------------------------------------------
 

@@ -121,3 +121,15 @@ def default_variant() -> Variant:
         for key, value in ((k, questions()[k].get("default")) for k, _ in all_variants()[0].answers)
     }
     return next(v for v in all_variants() if dict(v.answers) == defaults)
+
+
+def smallest_variant() -> Variant:
+    """The fewest files: SQLite, no event bus, no recording, integration only, no CI."""
+    wanted = {
+        "database": "sqlite",
+        "event_bus": "none",
+        "http_recording": False,
+        "tiers": ("integration",),
+        "ci": "none",
+    }
+    return next(v for v in all_variants() if dict(v.answers) == wanted)
