@@ -24,6 +24,16 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("TEST_DATABASE_PREFIX", f"tmeta_{uuid.uuid4().hex[:8]}")
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than there are cores.
+
+    These tests spend much of their time waiting on the processes they start
+    (Copier, uv, the generated suites, servers), so one more worker keeps the
+    cores busy.
+    """
+    return (os.cpu_count() or 1) + 1
+
+
 def run_databases(prefix: str | None = None) -> set[str] | None:
     """Databases on the TEST_DATABASE_URL server that this run's generated suites made."""
     url = os.environ.get("TEST_DATABASE_URL")
