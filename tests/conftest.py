@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -112,12 +111,6 @@ def service_urls() -> dict[str, str]:
             "TEST_REDIS_URL=redis://127.0.0.1:6379/0 (bash .ci/run sets both)."
         )
     return urls
-
-
-def git(*args: str, cwd: Path) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
 
 
 # The article's tests are data for test_article_tests.py, not tests of this repository.

@@ -6,11 +6,10 @@ clone the tests run in: they are made here, in a repository of the tests' own.
 """
 
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.render import GIT_IDENTITY, copy_working_tree
+from tests.render import copy_working_tree, git
 from tests.variants import ROOT
 
 HEADING = re.compile(r"^## (?P<version>\d+\.\d+\.\d+)(?: \((?P<commit>[0-9a-f]{7,40})\))?$", re.M)
@@ -32,12 +31,6 @@ def releases(changelog: Path = ROOT / "CHANGELOG.md") -> list[Release]:
     if not found or any(release.commit is None for release in found[1:]):
         raise ValueError(f"{changelog}: only the top version may be without a commit")
     return found[::-1]
-
-
-def git(*args: str, cwd: Path) -> str:
-    return subprocess.run(
-        ["git", *GIT_IDENTITY, *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
 
 
 def tagged_template(destination: Path) -> Path:

@@ -4,13 +4,12 @@ time, and which tier's tests fail because of each. The integration tier must cat
 `uv run pytest tests/test_bug_catalogue.py -s` prints the table the README shows.
 """
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.checks import run
+from tests.checks import run_suite
 from tests.render import render_variant
 from tests.variants import default_variant
 
@@ -94,24 +93,16 @@ def test_integration_tier_catches(bug: str, project: Path, service_urls) -> None
         source = path.read_text()
         assert text in source, f"{relative} no longer contains {text!r}: update the catalogue"
         path.write_text(source.replace(text, replacement))
-    env = {**os.environ, **service_urls}
     caught = {}
     for tier in TIERS:
-        command = [
-            "uv",
-            "run",
-            "--quiet",
-            "pytest",
-            f"tests/{tier}",
-            "-q",
-            "-x",
-            "-p",
-            "no:cacheprovider",
-            # Whether a tier catches a bug is decided by its first failure: no retries.
-            "--retries=0",
-        ]
-        result = run(command, cwd=project, env=env, timeout=600)
-        assert result.returncode in (0, 1), f"{tier} could not run:\n{result.stdout[-3000:]}"
+        # Whether a tier catches a bug is decided by its first failure: no retries.
+        result = run_suite(
+            project,
+            env=service_urls,
+            junit=project / f"catalogue-{tier}.xml",
+            args=(f"tests/{tier}", "-q", "-x", "--retries=0"),
+        )
+        assert result.returncode in (0, 1), f"{tier} could not run:\n{result.output[-3000:]}"
         caught[tier] = result.returncode == 1
     print(f"\n| {bug} | " + " | ".join("caught" if caught[t] else "-" for t in TIERS) + " |")
     assert caught["integration"], f"the integration tier missed: {bug}"

@@ -8,18 +8,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.render import copier
 from tests.variants import questions
-
-COPIER = str(Path(sys.executable).parent / "copier")
 
 
 def copy(template: Path, destination: Path, *data: str) -> subprocess.CompletedProcess:
     args = [arg for item in data for arg in ("--data", item)]
-    return subprocess.run(
-        [COPIER, "copy", "--trust", "--defaults", "--vcs-ref=HEAD", *args, template, destination],
-        capture_output=True,
-        text=True,
-    )
+    return copier(
+        "copy", "--trust", "--defaults", "--vcs-ref=HEAD", *args, str(template), str(destination),
+        cwd=template,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -8,22 +8,19 @@ must equal a fresh render of the working tree with the same edits applied.
 
 import difflib
 import fnmatch
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.checks import assert_suite_passed, run_suite
-from tests.releases import Release, git, releases, tagged_template
+from tests.checks import assert_suite_passed, project_files, run_suite
+from tests.releases import Release, releases, tagged_template
+from tests.render import copier, git
 from tests.variants import ROOT, default_variant, smallest_variant
 
-COPIER = Path(sys.executable).parent / "copier"
-EARLIER = releases()[:-1]
-NEWEST = releases()[-1]
+*EARLIER, NEWEST = releases()
 SKIP_IF_EXISTS = yaml.safe_load((ROOT / "copier.yml").read_text())["_skip_if_exists"]
 
 
@@ -124,17 +121,6 @@ def recorded_answers(project: Path) -> dict:
 # --- helpers ----------------------------------------------------------------------
 
 
-def copier(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(COPIER), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=600,
-    )
-
-
 def copy_at(template: Path, release: Release, answers: dict, destination: Path) -> Path:
     """Render `answers` at `release`, as `copier copy` would, and commit it."""
     data = [arg for key, value in answers.items() for arg in ("--data", f"{key}={value}")]
@@ -145,8 +131,7 @@ def copy_at(template: Path, release: Release, answers: dict, destination: Path) 
     assert done.returncode == 0, done.stderr[-3000:]
     if not (destination / ".git").exists():  # releases before 0.5.0 made no repository
         git("init", "--quiet", cwd=destination)
-        git("add", "--all", cwd=destination)
-        git("commit", "--quiet", "-m", f"copy at {release.tag}", cwd=destination)
+        commit_all(destination, f"copy at {release.tag}")
     return destination
 
 
@@ -155,12 +140,15 @@ def commit_all(project: Path, message: str) -> None:
     git("commit", "--quiet", "-m", message, cwd=project)
 
 
+def update(project: Path) -> subprocess.CompletedProcess:
+    """`copier update` to the newest release, as a team runs it; it must succeed."""
+    done = copier("update", "--trust", "--defaults", cwd=project)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
 def files(project: Path) -> dict[str, bytes]:
-    return {
-        str(path.relative_to(project)): path.read_bytes()
-        for path in sorted(project.rglob("*"))
-        if path.is_file() and ".git" not in path.relative_to(project).parts
-    }
+    return {str(path.relative_to(project)): path.read_bytes() for path in project_files(project)}
 
 
 def team_owned(path: str) -> bool:
@@ -228,8 +216,7 @@ def test_update_from_an_earlier_release_keeps_every_team_edit(
     apply_team_edits(project)
     commit_all(project, "the team's edits")
 
-    done = copier("update", "--trust", "--defaults", cwd=project)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = update(project)
     assert answers(project)["_commit"] == NEWEST.tag
     assert not list(project.rglob("*.rej")), "rejected hunks left behind"
     assert conflict_markers(project) == []
@@ -262,8 +249,7 @@ def test_a_renamed_file_carries_the_team_edits(release_template: Path, tmp_path:
     edit_time_budgets(project)
     commit_all(project, "the team wants more slow tests listed")
 
-    done = copier("update", "--trust", "--defaults", cwd=project)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = update(project)
     assert "Your edits of tests/support/health.py now live in tests/support/time_budgets.py" in (
         done.stdout
     )
@@ -285,8 +271,7 @@ def test_both_changing_the_same_lines_is_a_reported_conflict_and_nothing_is_lost
     edit_readme(project)
     commit_all(project, "the team's edits")
 
-    done = copier("update", "--trust", "--defaults", cwd=project)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = update(project)
     assert "The update collided with your edits in:\n  tests/conftest.py" in done.stdout
     assert git("diff", "--name-only", "--diff-filter=U", cwd=project).split() == [
         "tests/conftest.py"
@@ -327,8 +312,7 @@ def test_a_copy_outside_git_can_be_updated_without_a_manual_step(
     assert yaml.safe_load(check.stdout)["update_available"] is True
     assert yaml.safe_load(check.stdout)["latest_version"] == "99.0.0"
 
-    done = copier("update", "--trust", "--defaults", cwd=project)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = update(project)
     assert answers(project)["_commit"] == "v99.0.0"
     assert "A line from the next release." in (project / "README.md").read_text()
     assert "a git repository" not in done.stdout, "a copy-only task ran on update"

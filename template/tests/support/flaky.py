@@ -52,7 +52,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "flaky_min_history": "Test results the history needs before the share is judged.",
     }
     for name, text in helps.items():
-        parser.addini(name, f"{text} (default {DEFAULTS[name]})", default=DEFAULTS[name])
+        # No default here: an unset ini value reads "", so the run can say where a value came from.
+        parser.addini(name, f"{text} (default {DEFAULTS[name]})")
 
 
 def retries(config: pytest.Config) -> tuple[int, str]:
@@ -62,7 +63,8 @@ def retries(config: pytest.Config) -> tuple[int, str]:
         (os.environ.get("TEST_RETRIES"), "TEST_RETRIES"),
         (config.getini("flaky_retries"), "flaky_retries in [tool.pytest.ini_options]"),
     )
-    value, source = next(((v, s) for v, s in candidates if v not in (None, "")), (2, "default"))
+    default = (DEFAULTS["flaky_retries"], "default")
+    value, source = next(((v, s) for v, s in candidates if v not in (None, "")), default)
     try:
         count = int(value)
     except ValueError:
