@@ -19,8 +19,8 @@ def git(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
 
 
-def main(destination: str) -> int:
-    project = Path(destination).resolve()
+def main() -> int:
+    project = Path.cwd()  # Copier runs its tasks in the new project's folder
     if shutil.which("git") is None:
         print("git is not installed: run `git init` and commit before `copier update`.")
         return 0
@@ -48,4 +48,4 @@ def main(destination: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main())

@@ -49,7 +49,10 @@ def test_bad_answer_is_refused_and_nothing_is_written(
     ("project_name", "package_name"),
     [
         ("My Service", "my_service"),
-        ("Café Orders 2", "caf_orders_2"),
+        ("Café Orders 2", "cafe_orders_2"),
+        ("Café Ünïcode", "cafe_unicode"),
+        ("Crème Brûlée Straße", "creme_brulee_strasse"),
+        ("Łódź Æther", "lodz_aether"),
         ("2 Fast Service", "service_2_fast_service"),
         ("Class", "class_service"),
         ("JSON", "json_service"),
@@ -65,6 +68,18 @@ def test_default_package_name_is_always_valid(
     answers = yaml.safe_load((destination / ".copier-answers.yml").read_text())
     assert answers["package_name"] == package_name
     assert (destination / "src" / package_name / "app.py").is_file()
+
+
+# What copier prints before a help text ("🎤 ", two columns for the emoji) and after it.
+PROMPT_MARGIN = 5
+
+
+@pytest.mark.parametrize("name", [n for n, q in questions().items() if q.get("when") is not False])
+def test_help_first_line_says_what_the_question_decides_in_80_columns(name: str) -> None:
+    first_line = questions()[name]["help"].splitlines()[0]
+    assert len(first_line) + PROMPT_MARGIN <= 80, f"{name}: {first_line!r}"
+    # It is a sentence of its own, not the start of one cut off by the terminal.
+    assert first_line.rstrip().endswith((".", "?", ")")), f"{name}: {first_line!r}"
 
 
 def test_post_copy_task_prints_next_steps(template_repo: Path, tmp_path: Path) -> None:
