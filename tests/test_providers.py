@@ -8,8 +8,11 @@ import os
 import shutil
 import subprocess
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 
 from tests.checks import SuiteRun, assert_suite_passed, leftovers, run_suite
@@ -171,3 +174,29 @@ def _run_as_nobody(project: Path, env: dict[str, str], *, home: Path) -> tuple[P
         command, cwd=project, env=run_env, capture_output=True, text=True, timeout=900
     )
     return project, SuiteRun(result.returncode, result.stdout + result.stderr, junit)
+
+
+@pytest.mark.slow
+def test_a_role_that_may_not_create_databases_is_one_clear_message(
+    render, service_urls, tmp_path
+) -> None:
+    """Every run creates a database: a role without CREATEDB stops the run before any test."""
+    role = f"tmeta_nocreatedb_{uuid.uuid4().hex[:8]}"
+    server = service_urls["TEST_DATABASE_URL"]
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN NOCREATEDB')
+    try:
+        project = render(default_variant())
+        url = urlsplit(server)._replace(netloc=f"{role}@{urlsplit(server).hostname}:5432").geturl()
+        env = {**service_urls, "TEST_DATABASE_URL": url}
+        for args in [(), ("-n", "2")]:
+            result = run_suite(project, env=env, junit=tmp_path / "j.xml", args=args)
+            assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.output[-3000:]
+            assert f"the role {role} may not create databases" in result.output
+            assert f'ALTER ROLE "{role}" CREATEDB' in result.output
+            assert "ERROR at setup" not in result.output, "one message per test, not one per run"
+            assert "Traceback" not in result.output
+            assert "INTERNALERROR" not in result.output
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP ROLE "{role}"')

@@ -1,5 +1,6 @@
 """Scaling out: xdist workers, concurrent runs, and CI shards."""
 
+import json
 import os
 import subprocess
 import uuid
@@ -9,7 +10,7 @@ import pytest
 
 from tests.checks import assert_suite_passed, leftovers, run_suite
 from tests.conftest import run_databases
-from tests.variants import default_variant
+from tests.variants import default_variant, smallest_variant
 
 
 def node_ids(junit) -> list[str]:
@@ -53,7 +54,7 @@ def test_two_runs_at_once_do_not_collide(render, service_urls, tmp_path) -> None
 @pytest.mark.slow
 def test_every_test_runs_in_exactly_one_shard(render, service_urls, tmp_path) -> None:
     shards = 3
-    project = render(default_variant(), ci_shards=shards)
+    project = render(smallest_variant(), ci="github", ci_shards=shards)
     full = run_suite(
         project, env=service_urls, junit=tmp_path / "all.xml", args=("tests/integration",)
     )
@@ -87,3 +88,16 @@ def test_xdist_run_without_a_server_stops_cleanly(render, service_urls, tmp_path
     assert "INTERNALERROR" not in result.output
     assert run_databases(prefix) == set()
     assert leftovers(project) == []
+
+
+@pytest.mark.slow
+def test_a_shard_without_tests_passes(render, service_urls, tmp_path) -> None:
+    """More shards than tests: the empty shards pass, whatever `ci_shards` was answered."""
+    shards = 32
+    project = render(smallest_variant(), ci="github", ci_shards=shards)
+    tests = len(json.loads((project / ".test_durations").read_text()))
+    assert tests < shards
+    args = ("tests/integration", "--splits", str(shards), "--group", str(shards))
+    result = run_suite(project, env=service_urls, junit=tmp_path / "j.xml", args=args)
+    assert result.returncode == pytest.ExitCode.OK, result.output[-3000:]
+    assert f"shard {shards} of {shards} has no tests" in result.output

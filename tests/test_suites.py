@@ -1,5 +1,6 @@
 """Each distinct generated suite passes against real PostgreSQL and Redis."""
 
+import json
 import shlex
 
 import pytest
@@ -12,10 +13,22 @@ from tests.variants import Variant, default_variant, suite_variants
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", suite_variants(), ids=lambda v: v.id)
 def test_generated_suite_passes(variant: Variant, render, service_urls, tmp_path) -> None:
-    project = render(variant)
-    result = run_suite(project, env=service_urls, junit=tmp_path / "junit.xml")
+    # With CI shards the project ships .test_durations: it must list exactly its
+    # integration tests, which this run records.
+    sharded = variant["ci"] == "github"
+    project = render(variant, ci_shards=2) if sharded else render(variant)
+    recorded = tmp_path / "durations.json"
+    args = ("--store-durations", f"--durations-path={recorded}") if sharded else ()
+    result = run_suite(project, env=service_urls, junit=tmp_path / "junit.xml", args=args)
     assert_suite_passed(result, tiers=variant["tiers"])
     assert leftovers(project) == []
+    if sharded:
+        shipped = json.loads((project / ".test_durations").read_text())
+        ran = {test for test in json.loads(recorded.read_text()) if test.startswith(INTEGRATION)}
+        assert sorted(shipped) == sorted(ran), "refresh .test_durations in the template"
+
+
+INTEGRATION = "tests/integration/"
 
 
 JUNIT_CASE = '<testcase classname="tests.{tier}.test_x" name="t{n}"{body}'

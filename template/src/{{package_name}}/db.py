@@ -1,11 +1,13 @@
 """Engine and session plumbing shared by the app and its tests."""
 
 from collections.abc import Iterator
+from functools import cache
 from typing import TYPE_CHECKING
 
 from fastapi import Request
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 if TYPE_CHECKING:
@@ -62,8 +64,8 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def alembic_config(connection: Connection) -> "Config":
-    """Alembic configuration that migrates the database behind `connection`."""
+def alembic_config(connection: Connection | None = None) -> "Config":
+    """Alembic configuration that migrates the database behind `connection`, if given."""
     # Imported here: serving requests never needs Alembic, and it is slow to import.
     from alembic.config import Config
 
@@ -78,3 +80,27 @@ def migrate(connection: Connection, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(connection), revision)
+
+
+@cache
+def migration_heads() -> frozenset[str]:
+    """The revisions the migrations end at: a schema at head carries exactly these."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """None when the database answers and its schema is at head; otherwise what is wrong."""
+    from alembic.migration import MigrationContext
+
+    try:
+        with engine.connect() as connection:
+            current = frozenset(MigrationContext.configure(connection).get_current_heads())
+    except SQLAlchemyError as exc:
+        return f"unreachable ({type(exc).__name__})"
+    if current == migration_heads():
+        return None
+    if not current:
+        return "no schema: run `alembic upgrade head`"
+    return f"schema at {', '.join(sorted(current))}, not at head: run `alembic upgrade head`"

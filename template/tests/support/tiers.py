@@ -45,3 +45,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(tier)
         if needs_commits(item) and not is_committed(item):
             item.add_marker("committed")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A CI shard that pytest-split leaves without tests passes: there are more shards than tests."""
+    splits = session.config.getoption("splits", default=None)
+    if splits and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = pytest.ExitCode.OK
+        group = session.config.getoption("group", default=None)
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"shard {group} of {splits} has no tests: there are more shards than tests")
