@@ -92,6 +92,22 @@ def test_variant_renders_clean(variant: Variant, render) -> None:
     assert {key: answers[key] for key in variant.data} == variant.data
 
     assert ruff(project) == []
+    assert describes_only_this_project(project, variant.data) == []
+
+
+def describes_only_this_project(project, answers: dict) -> list[str]:
+    """What the README and pyproject.toml say about parts this project does not have."""
+    foreign = []
+    if answers["database"] != "postgresql":
+        foreign += ["PostgreSQL", "TEMPLATE", "CREATEDB", "createdb"]
+    if answers["event_bus"] != "redis":
+        foreign += ["Redis", "namespace", "REDIS_URL"]
+    if answers["database"] != "postgresql" and answers["event_bus"] != "redis":
+        foreign += ["Docker", "TEST_INFRA", "embedded"]
+    for tier in {"unit", "integration", "e2e"} - set(answers["tiers"]):
+        foreign += [f"time_budget_{tier}", f"tests/{tier}", f"{tier} test"]
+    texts = {name: (project / name).read_text() for name in ("README.md", "pyproject.toml")}
+    return [f"{name}: {word}" for name, text in texts.items() for word in foreign if word in text]
 
 
 WITH_WORKFLOWS = [v for v in VARIANTS if v["ci"] == "github"]

@@ -56,4 +56,4 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         group = session.config.getoption("group", default=None)
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line(f"shard {group} of {splits} has no tests: there are more shards than tests")
+            reporter.write_line(f"shard {group} of {splits} has no tests: more shards than tests")
