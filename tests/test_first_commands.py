@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.checks import assert_suite_passed, run_suite
 from tests.render import COPIER, git
 from tests.variants import ROOT, default_variant, smallest_variant
 
@@ -97,6 +98,12 @@ def test_copy_and_update_with_the_minimum_and_the_newest_copier(
     project = tmp_path / "my-service"
     assert git("status", "--porcelain", cwd=project) == "", "the copy tasks did not commit"
     assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "v1.0.0"
+    if version != "newest":  # the README's commands run the newest Copier's copy
+        # No server URL: the suite obtains its own servers.
+        urls = {"TEST_DATABASE_URL": "", "TEST_REDIS_URL": ""}
+        suite = run_suite(project, env=urls, junit=tmp_path / "junit.xml")
+        assert_suite_passed(suite, tiers=default_variant()["tiers"])
+        git("clean", "-fdxq", "--exclude=.venv", cwd=project)  # uv.lock, the flaky history
 
     readme = template / "template" / "README.md.jinja"
     readme.write_text(readme.read_text() + "\nA line from the next release.\n")

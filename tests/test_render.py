@@ -42,6 +42,7 @@ EXPECTED_PATHS: dict[str, Callable[[dict], bool]] = {
     "tests/support/payment_provider.py": lambda a: a["http_recording"],
     "tests/support/live_server.py": lambda a: "e2e" in a["tiers"],
     "tests/support/time_budgets.py": lambda a: True,
+    "tests/integration/test_health.py": lambda a: True,
     "tests/support/health.py": lambda a: False,  # renamed to time_budgets.py in 0.5.0
     "tests/support/flaky.py": lambda a: True,
     "tests/support/servers.py": lambda a: (

@@ -226,7 +226,8 @@ def test_update_from_an_earlier_release_keeps_every_team_edit(
     # same team edits is: every template change arrived, every team edit kept.
     # An update keeps the recorded answers, even where a question's default changed since.
     fresh = copy_at(release_template, NEWEST, recorded_answers(project), tmp_path / "fresh")
-    apply_team_edits(fresh, budgets="tests/support/health.py" in generated)
+    budgets = {"tests/support/health.py", "tests/support/time_budgets.py"} & set(generated)
+    apply_team_edits(fresh, budgets=bool(budgets))
     wanted = files(fresh)
     for path, content in generated.items():
         if team_owned(path):
@@ -334,6 +335,6 @@ def test_recopy_renders_afresh_and_keeps_the_team_files(
     got = files(project)
     for path in ("tests/integration/conftest.py", "tests/integration/test_team.py"):
         assert got.pop(path), f"recopy lost the team's {path}"
-    got.pop("tests/support/health.py")  # no longer generated; recopy leaves it to the team
+    got.pop("tests/support/health.py", None)  # renamed in 0.5.0: recopy leaves it to the team
     got.pop(".copier-answers.yml"), fresh.pop(".copier-answers.yml")
     assert differences(got, fresh) == []
