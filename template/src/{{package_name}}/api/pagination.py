@@ -6,6 +6,8 @@ from typing import Annotated
 from fastapi import Query
 
 MAX_PER_PAGE = 100
+# Far past any real data, and small enough that the offset fits the database's integers.
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,7 @@ class PageRequest:
 
 
 def page_request(
-    page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="items per page")] = 20,
 ) -> PageRequest:
     """FastAPI dependency: the validated `?page=&per_page=` of a list request."""
