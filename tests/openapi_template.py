@@ -26,7 +26,7 @@ from tests.variants import ROOT, default_variant
 
 TARGET = ROOT / "template" / "tests" / "integration" / "api" / "openapi.yaml.jinja"
 TITLE = "__PROJECT_NAME__"
-DUMP = "import json; from my_service.app import create_app; print(json.dumps(create_app({}).openapi()))"
+DUMP = "import json; from my_service import app; print(json.dumps(app.create_app({}).openapi()))"
 
 
 def variant_documents() -> dict[tuple[bool, bool], Any]:
@@ -163,8 +163,9 @@ def alternatives(having: dict[tuple[bool, bool], Any]) -> list[list[tuple[bool, 
 def main() -> None:
     documents = variant_documents()
     header = [
-        "{#- The API as the team accepted it: tests/integration/api/test_contract.py compares",
-        "    the app with it. `uv run python -m tests.openapi_template` in the template writes it. -#}",
+        "{#- The API as the team accepted it: tests/integration/api/test_contract.py",
+        "    compares the app with it. The template's `python -m tests.openapi_template`",
+        "    writes this file. -#}",
     ]
     text = "\n".join([*header, *merged(documents, 0)]) + "\n"
     TARGET.write_text(text)

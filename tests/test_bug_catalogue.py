@@ -4,6 +4,7 @@ time, and which tier's tests fail because of each. The integration tier must cat
 `uv run pytest tests/test_bug_catalogue.py -s` prints the table the README shows.
 """
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,57 +16,213 @@ from tests.variants import default_variant
 
 PACKAGE = "src/my_service"
 
-# name: [(file, text, replacement), ...]
-BUGS = {
-    "SQL error (unknown column)": [
-        (f"{PACKAGE}/api/users.py", "order_by(User.id)", 'order_by(text("no_such_column"))'),
-        (
-            f"{PACKAGE}/api/users.py",
-            "from sqlalchemy import func, select",
-            "from sqlalchemy import func, select, text",
-        ),
-    ],
-    "unique constraint dropped": [
-        (f"{PACKAGE}/models.py", "String(320), unique=True)", "String(320))"),
-        (
-            f"{PACKAGE}/migrations/versions/0001_initial.py",
-            '        sa.UniqueConstraint("email", name=op.f("uq_users_email")),\n',
-            "",
-        ),
-    ],
-    "serialization mismatch": [
-        (f"{PACKAGE}/api/users.py", '"total": total,', '"count": total,'),
-    ],
-    "auth dependency removed": [
-        (
-            f"{PACKAGE}/api/users.py",
-            "def read_me(user: Annotated[User, Depends(current_user)]) -> User:\n    return user",
-            "def read_me(session: SessionDep) -> User:\n"
-            "    return session.scalars(select(User)).first()",
-        ),
-    ],
-    "pagination off by one": [
-        (
-            f"{PACKAGE}/api/pagination.py",
-            "(self.page - 1) * self.per_page",
-            "self.page * self.per_page",
-        ),
-    ],
-    "event not published": [
-        (f"{PACKAGE}/api/orders.py", "request.app.state.events.publish(", "(lambda *event: None)("),
-    ],
-    "wrong stock change": [
-        (
-            f"{PACKAGE}/inventory.py",
-            ".values(stock=Inventory.stock - quantity)",
-            ".values(stock=Inventory.stock - 1)",
-        ),
-    ],
-    "payment status mapped wrongly": [
-        (f"{PACKAGE}/payments.py", 'status="failed",', 'status="declined",'),
-    ],
+USERS = f"{PACKAGE}/api/users.py"
+ORDERS = f"{PACKAGE}/api/orders.py"
+INVENTORY = f"{PACKAGE}/inventory.py"
+PAYMENTS = f"{PACKAGE}/payments.py"
+MIGRATION = f"{PACKAGE}/migrations/versions/0003_outbox.py"
+
+# family: {name: [(file, text, replacement), ...]}; each family has a pattern in the suite.
+FAMILIES = {
+    "basics": {
+        "SQL error (unknown column)": [
+            (USERS, "order_by(User.id)", 'order_by(text("no_such_column"))'),
+            (
+                USERS,
+                "from sqlalchemy import func, select",
+                "from sqlalchemy import func, select, text",
+            ),
+        ],
+        "serialization mismatch": [(USERS, '"total": total,', '"count": total,')],
+        "pagination off by one": [
+            (
+                f"{PACKAGE}/api/pagination.py",
+                "(self.page - 1) * self.per_page",
+                "self.page * self.per_page",
+            ),
+        ],
+        "payment status mapped wrongly": [(PAYMENTS, 'status="failed",', 'status="declined",')],
+    },
+    "concurrency": {
+        "lost update: stock read, then written back": [
+            (
+                INVENTORY,
+                "            .where(Inventory.sku == sku, Inventory.stock >= quantity)\n"
+                "            .values(stock=Inventory.stock - quantity)\n",
+                "            .where(Inventory.sku == sku, Inventory.stock >= quantity)\n"
+                "            .values(stock=session.get(Inventory, sku).stock - quantity)\n",
+            ),
+        ],
+        "uniqueness checked by a SELECT instead of the database": [
+            (f"{PACKAGE}/models.py", "String(320), unique=True)", "String(320))"),
+            (
+                f"{PACKAGE}/migrations/versions/0001_initial.py",
+                '        sa.UniqueConstraint("email", name=op.f("uq_users_email")),\n',
+                "",
+            ),
+            (
+                USERS,
+                "    token = new_api_token()\n",
+                "    if session.scalars(select(User).where(User.email == payload.email)).first():\n"
+                "        raise HTTPException(status_code=409, detail='already exists')\n"
+                "    token = new_api_token()\n",
+            ),
+        ],
+        "stock may go below zero": [
+            (
+                INVENTORY,
+                ".where(Inventory.sku == sku, Inventory.stock >= quantity)",
+                ".where(Inventory.sku == sku)",
+            ),
+        ],
+    },
+    "more than one process": {
+        "a consumer group per process": [
+            (f"{PACKAGE}/app.py", "group=GROUP,", 'group=f"{GROUP}-{uuid.uuid4().hex}",'),
+            (f"{PACKAGE}/app.py", "import json\n", "import json\nimport uuid\n"),
+        ],
+        "a crashed consumer's events are never reclaimed": [
+            (f"{PACKAGE}/events.py", "self._claim_idle_ms, start_id", "10**12, start_id"),
+        ],
+    },
+    "transactional messaging": {
+        "event published before the commit, not through the outbox": [
+            (
+                ORDERS,
+                "    place_order(session, order)\n",
+                "    session.add(order)\n    session.flush()\n"
+                "    data = {'order_id': order.id, 'items': order.items}\n"
+                "    request.app.state.events.publish(ORDER_CREATED, envelope(ORDER_CREATED, data))\n",
+            ),
+            (
+                ORDERS,
+                "from my_service.events import ORDER_CREATED",
+                "from my_service.events import ORDER_CREATED, envelope",
+            ),
+        ],
+        "the relay never marks what it published": [
+            (
+                f"{PACKAGE}/outbox.py",
+                "                event.published_at = datetime.now(UTC)\n",
+                "",
+            ),
+        ],
+        "the consumer is not idempotent": [
+            (
+                INVENTORY,
+                '                session.add(ProcessedEvent(consumer=GROUP, event_id=event["id"]))\n',
+                "",
+            ),
+        ],
+        "event not published": [
+            (
+                ORDERS,
+                "    add_event(session, ORDER_CREATED,",
+                "    (lambda *event: None)(session, ORDER_CREATED,",
+            )
+        ],
+    },
+    "API contract": {
+        "NUL bytes reach the database": [
+            (
+                f"{PACKAGE}/api/validation.py",
+                '    if "\\x00" in value:',
+                '    if "\\x00" in value and False:',
+            ),
+        ],
+        "an id outside the database's integers": [
+            (f"{PACKAGE}/api/errors.py", "Path(ge=1, le=2**31 - 1)", "Path(ge=1)"),
+        ],
+        "an undocumented answer": [
+            (
+                USERS,
+                '        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="User not found")',
+                '        raise HTTPException(status_code=status.HTTP_410_GONE, detail="User not found")',
+            ),
+        ],
+    },
+    "dependency faults": {
+        "no timeout on the payment provider": [
+            (
+                PAYMENTS,
+                "httpx.Client(base_url=base_url, timeout=self.timeout)",
+                "httpx.Client(base_url=base_url, timeout=None)",
+            ),
+        ],
+        "a provider failure becomes a 500": [
+            (
+                ORDERS,
+                "    except PaymentUnavailable as exc:\n",
+                "    except ZeroDivisionError as exc:\n",
+            ),
+        ],
+        "retries charge twice (no idempotency key)": [
+            (
+                PAYMENTS,
+                '            headers["Idempotency-Key"] = idempotency_key\n',
+                "            pass\n",
+            ),
+        ],
+    },
+    "full-schema drift": {
+        "a CHECK constraint only in the model": [
+            (
+                MIGRATION,
+                '        batch.create_check_constraint(op.f("ck_inventory_price_not_negative"), "price >= 0")\n',
+                "",
+            ),
+            (
+                MIGRATION,
+                '        batch.drop_constraint(op.f("ck_inventory_price_not_negative"), type_="check")\n',
+                "",
+            ),
+        ],
+        "a server default only in the model": [
+            (
+                MIGRATION,
+                'sa.Column("price", sa.Integer(), server_default=sa.text("0"), nullable=False)',
+                'sa.Column("price", sa.Integer(), server_default=sa.text("1"), nullable=False)',
+            ),
+        ],
+        "a partial index that is whole in the migration": [
+            (
+                MIGRATION,
+                '        postgresql_where=sa.text("published_at IS NULL"),\n        sqlite_where=sa.text("published_at IS NULL"),\n',
+                "",
+            ),
+        ],
+    },
+    "access control": {
+        "auth dependency removed": [
+            (
+                USERS,
+                "def read_me(user: CurrentUser) -> User:\n    return user",
+                "def read_me(session: SessionDep) -> User:\n    return session.scalars(select(User)).first()",
+            ),
+        ],
+        "another user's order is shown": [
+            (ORDERS, "    if order is None or order.user_id != user.id:", "    if order is None:"),
+        ],
+        "a bad token is taken as no token": [
+            (
+                f"{PACKAGE}/auth.py",
+                '    if "authorization" not in request.headers:',
+                "    if credentials is None:",
+            ),
+        ],
+        "API tokens stored as they are": [
+            (
+                f"{PACKAGE}/models.py",
+                "return hashlib.sha256(token.encode()).hexdigest()",
+                "return token",
+            ),
+        ],
+    },
 }
-TIERS = default_variant()["tiers"]
+BUGS = {name: edits for bugs in FAMILIES.values() for name, edits in bugs.items()}
+# The integration tier must catch every bug; the other tiers are run for the README's
+# table: CATALOGUE_TIERS=unit,integration,e2e uv run pytest tests/test_bug_catalogue.py -s
+TIERS = os.environ.get("CATALOGUE_TIERS", "integration").split(",")
 
 
 @pytest.fixture(scope="module")
