@@ -100,17 +100,17 @@ FAMILIES = {
                 "from my_service.events import ORDER_CREATED, envelope",
             ),
         ],
-        "the relay never marks what it published": [
+        "the relay publishes what it published before": [
             (
                 f"{PACKAGE}/outbox.py",
-                "                event.published_at = datetime.now(UTC)\n",
+                "            .where(OutboxEvent.published_at.is_(None))\n",
                 "",
             ),
         ],
         "the consumer is not idempotent": [
             (
                 INVENTORY,
-                '                session.add(ProcessedEvent(consumer=GROUP, event_id=event["id"]))\n',
+                '                session.add(ProcessedEvent(consumer=self.group, event_id=event["id"]))\n',
                 "",
             ),
         ],
@@ -257,7 +257,7 @@ def test_integration_tier_catches(bug: str, project: Path, service_urls) -> None
             project,
             env=service_urls,
             junit=project / f"catalogue-{tier}.xml",
-            args=(f"tests/{tier}", "-q", "-x", "--retries=0"),
+            args=(f"tests/{tier}", "-q", "-x", "--retries=0", "--tb=short"),
         )
         assert result.returncode in (0, 1), f"{tier} could not run:\n{result.output[-3000:]}"
         caught[tier] = result.returncode == 1

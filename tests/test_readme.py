@@ -30,6 +30,9 @@ NOT_RUN = {
     "uv run pytest -n auto --dist worksteal": "the meta-tests themselves: .ci/run runs them",
     "uv run python benchmarks/run.py --tests 400": "tests/test_benchmark.py runs it, --tests 4",
     "PAYMENT_API_URL=https://api.stripe.com": "needs the real provider's sandbox and a key",
+    "uv run pytest tests/integration/api/test_contract.py --hypothesis-profile=deep": (
+        "draws at random, for a person to run; every suite runs the repeatable profile"
+    ),
 }
 SERVER = "uv run uvicorn"
 HEALTH_URL = "http://127.0.0.1:8000/health"

@@ -101,3 +101,18 @@ def test_a_shard_without_tests_passes(render, service_urls, tmp_path) -> None:
     result = run_suite(project, env=service_urls, junit=tmp_path / "j.xml", args=args)
     assert result.returncode == pytest.ExitCode.OK, result.output[-3000:]
     assert f"shard {shards} of {shards} has no tests" in result.output
+
+
+@pytest.mark.slow
+def test_two_app_processes_handle_fifty_concurrent_orders_once(
+    render, service_urls, tmp_path
+) -> None:
+    """Two uvicorn processes, one database, one Redis: 50 orders at once, each handled once."""
+    project = render(default_variant())
+    replicas = project / "tests" / "e2e" / "test_replicas.py"
+    assert "ORDERS = 50\n" in replicas.read_text()
+    args = (str(replicas.relative_to(project)), "-v", "--retries=0")
+    result = run_suite(project, env=service_urls, junit=tmp_path / "j.xml", args=args)
+    assert_suite_passed(result, tiers=["e2e"])
+    assert "test_orders_on_two_replicas_are_each_handled_once PASSED" in result.output
+    assert leftovers(project) == []
