@@ -25,7 +25,8 @@ from tests.terminal import Terminal
 from tests.variants import ROOT, smallest_variant
 
 TEMPLATE_URL = "https://github.com/<owner>/service-template"
-CONSOLE_BLOCK = re.compile(r"^```console\n(.*?)^```", re.M | re.S)
+# A console block, also one indented inside a list item.
+CONSOLE_BLOCK = re.compile(r"^[ \t]*```console\n(.*?)^[ \t]*```", re.M | re.S)
 NOT_RUN = {
     "uv run pytest -n auto --dist worksteal": "the meta-tests themselves: .ci/run runs them",
     "uv run python benchmarks/run.py --tests 400": "tests/test_benchmark.py runs it, --tests 4",
@@ -44,7 +45,7 @@ def console_commands(markdown: str) -> list[list[str]]:
     blocks = []
     for block in CONSOLE_BLOCK.findall(markdown):
         commands: list[str] = []
-        for line in block.splitlines():
+        for line in textwrap.dedent(block).splitlines():
             if line.startswith("$ "):
                 commands.append(line[2:])
             elif commands and commands[-1].rstrip().endswith("\\"):
@@ -210,3 +211,5 @@ def test_every_readme_command_works_as_written(
 def test_console_blocks_are_read_with_their_continuations() -> None:
     markdown = "text\n```console\n$ a \\\n    --b\n$ c  # note\nout\n```\n```python\n$ no\n```\n"
     assert console_commands(markdown) == [["a \\\n    --b", "c  # note"]]
+    in_a_list = "- item:\n\n  ```console\n  $ d\n  ```\n"
+    assert console_commands(in_a_list) == [["d"]]
