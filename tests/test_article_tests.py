@@ -20,7 +20,12 @@ def test_article_tests_pass_and_leave_nothing_behind(render, service_urls, tmp_p
         shutil.copy(ARTICLE_TESTS / name, integration / name)
 
     paths = [f"tests/integration/{name}" for name in ORDER]
-    result = run_suite(project, env=service_urls, junit=tmp_path / "junit.xml", args=(*paths, "-v"))
+    result = run_suite(
+        project,
+        env=service_urls,
+        junit=tmp_path / "junit.xml",
+        args=(*paths, "-v", "-p", "no:randomly"),
+    )
 
     assert_suite_passed(result, tiers=["integration"])
     assert result.counts()["tests"] == 7
