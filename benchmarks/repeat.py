@@ -5,7 +5,7 @@ xdist workers, and count the runs that failed.
 
 Every run uses embedded servers unless TEST_DATABASE_URL / TEST_REDIS_URL are
 set. Each run's order comes from pytest-randomly with a seed of its own, printed
-next to a failing run so that it can be replayed (`-p randomly -p "randomly_seed=N"`).
+next to a failing run so that it can be replayed (`--randomly-seed=N`).
 """
 
 import argparse
@@ -37,7 +37,7 @@ def main() -> None:
         for run in range(1, options.runs + 1):
             seed = 1000 + run
             workers = ["-n", "2"] if run % 2 == 0 else []
-            command = ["uv", "run", "--quiet", "pytest", "-q", "-p", f"randomly_seed={seed}"]
+            command = ["uv", "run", "--quiet", "pytest", "-q", f"--randomly-seed={seed}"]
             started = time.monotonic()
             result = subprocess.run(
                 [*command, *workers], cwd=project, env=env, capture_output=True, text=True
