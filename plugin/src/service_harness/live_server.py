@@ -5,7 +5,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.support.processes import ManagedProcess
+from service_harness.processes import ManagedProcess
 
 
 class LiveServer:

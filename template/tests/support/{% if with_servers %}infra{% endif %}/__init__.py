@@ -1,1 +1,0 @@
-"""Servers for the test run: from a URL, from Docker, or embedded (see resolve.py)."""
