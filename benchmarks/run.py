@@ -79,8 +79,9 @@ engine.dispose()
 
 STARTUP_SCRIPT = """
 import sys, time, types
-from tests.support.infra.resolve import obtain_server
-from tests.support.infra.services import POSTGRES, REDIS
+from service_harness.postgres import POSTGRES
+from service_harness.providers import obtain_server
+from service_harness.redis import REDIS
 config = types.SimpleNamespace(getoption=lambda name: None, getini=lambda name: "")
 for service in (POSTGRES, REDIS):
     start = time.perf_counter()
@@ -90,7 +91,7 @@ for service in (POSTGRES, REDIS):
     print(service.key, (ready - start) * 1000, (time.perf_counter() - ready) * 1000)
 """
 
-CACHE_SCRIPT = "from tests.support.infra.embedded import cache_root; print(cache_root())"
+CACHE_SCRIPT = "from service_harness.embedded import cache_root; print(cache_root())"
 
 
 def sh(command: list[str], cwd: Path, env: dict | None = None) -> str:

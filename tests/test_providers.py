@@ -39,7 +39,7 @@ def test_embedded_servers_without_urls_or_docker(render, isolated_tmp, tmp_path)
     assert_suite_passed(result, tiers=default_variant()["tiers"])
     assert "PostgreSQL: postgresql://postgres@127.0.0.1:" in result.output
     assert "(embedded: PostgreSQL" in result.output
-    assert "(embedded: redis-server" in result.output
+    assert "(embedded: valkey-server" in result.output
     assert leftovers(project, isolated_tmp) == []
 
 

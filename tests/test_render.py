@@ -1,5 +1,6 @@
 """Every variant renders into a clean, consistent project."""
 
+import re
 import tomllib
 from collections.abc import Callable
 
@@ -13,6 +14,7 @@ from tests.variants import (
     Variant,
     all_variants,
     answer_space,
+    default_variant,
     questions,
     suite_variants,
 )
@@ -35,29 +37,31 @@ EXPECTED_PATHS: dict[str, Callable[[dict], bool]] = {
     "src/pkg/api/orders.py": lambda a: a["event_bus"] == "redis",
     "src/pkg/api/inventory.py": lambda a: a["event_bus"] == "redis",
     "src/pkg/payments.py": lambda a: a["http_recording"],
-    "tests/support/postgres_server.py": lambda a: a["database"] == "postgresql",
     "tests/support/sqlite_file.py": lambda a: a["database"] == "sqlite",
-    "tests/support/redis_server.py": lambda a: a["event_bus"] == "redis",
+    "tests/support/messaging.py": lambda a: a["event_bus"] == "redis",
+    "tests/support/database.py": lambda a: True,
     "tests/support/recording.py": lambda a: a["http_recording"],
     "tests/support/payment_provider.py": lambda a: a["http_recording"],
-    "tests/support/live_server.py": lambda a: "e2e" in a["tiers"],
-    "tests/support/time_budgets.py": lambda a: True,
     "tests/integration/test_health.py": lambda a: True,
-    "tests/support/health.py": lambda a: False,  # renamed to time_budgets.py in 0.5.0
-    "tests/support/flaky.py": lambda a: True,
-    "tests/support/servers.py": lambda a: (
-        a["database"] == "postgresql" or a["event_bus"] == "redis"
-    ),
-    "tests/support/infra/embedded.py": lambda a: (
-        a["database"] == "postgresql" or a["event_bus"] == "redis"
-    ),
-    "tests/support/processes.py": lambda a: (
-        a["database"] == "postgresql" or a["event_bus"] == "redis" or "e2e" in a["tiers"]
-    ),
     "tests/integration/cassettes/test_payments": lambda a: a["http_recording"],
     "tests/integration/test_payments.py": lambda a: a["http_recording"],
     "tests/integration/test_cassettes.py": lambda a: a["http_recording"],
-    "tests/support/secrets.py": lambda a: a["http_recording"],
+    # Moved into pytest-service-harness (plugin/) in 0.8.0:
+    "tests/support/postgres_server.py": lambda a: False,
+    "tests/support/redis_server.py": lambda a: False,
+    "tests/support/live_server.py": lambda a: False,
+    "tests/support/time_budgets.py": lambda a: False,
+    "tests/support/health.py": lambda a: False,
+    "tests/support/flaky.py": lambda a: False,
+    "tests/support/servers.py": lambda a: False,
+    "tests/support/infra": lambda a: False,
+    "tests/support/processes.py": lambda a: False,
+    "tests/support/secrets.py": lambda a: False,
+    "tests/support/tiers.py": lambda a: False,
+    "tests/support/waiting.py": lambda a: False,
+    "tests/support/concurrency.py": lambda a: False,
+    "tests/support/schema.py": lambda a: False,
+    "tests/unit/conftest.py": lambda a: False,
     "tests/unit": lambda a: "unit" in a["tiers"],
     "tests/integration": lambda a: True,
     "tests/e2e": lambda a: "e2e" in a["tiers"],
@@ -94,6 +98,23 @@ def test_variant_renders_clean(variant: Variant, render) -> None:
 
     assert ruff(project) == []
     assert describes_only_this_project(project, variant.data) == []
+
+
+def test_the_fullest_project_owns_little_harness_code(render) -> None:
+    """The generic harness lives in the plugin: tests/support/ keeps the project's own fixtures."""
+    project = render(default_variant())  # the fullest
+    support = sorted((project / "tests" / "support").glob("**/*.py"))
+    lines = sum(len(path.read_text().splitlines()) for path in support)
+    assert lines <= 450, f"tests/support/ has {lines} lines: {[p.name for p in support]}"
+
+
+def test_the_plugin_uses_only_public_pytest_api() -> None:
+    sources = sorted((ROOT / "plugin" / "src").glob("**/*.py"))
+    assert sources
+    private = [
+        str(p) for p in sources if re.search(r"^\s*(from|import) _pytest", p.read_text(), re.M)
+    ]
+    assert private == []
 
 
 def describes_only_this_project(project, answers: dict) -> list[str]:
