@@ -158,6 +158,8 @@ class FlakyReport:
             flaky=[flaky.nodeid for flaky in self.flaky],
         )
         with self.history.open("a", encoding="utf-8") as history:
+            if history.tell() and not self.history.read_bytes().endswith(b"\n"):
+                history.write("\n")  # end the line a killed run left cut short
             history.write(json.dumps(line) + "\n")
         runs: list[Run] = []
         for text in self.history.read_text(encoding="utf-8").splitlines():
@@ -167,7 +169,7 @@ class FlakyReport:
                 continue  # a line cut short by a run that was killed mid-write
         return runs[-self.history_runs :]
 
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+    def pytest_terminal_summary(self, terminalreporter: "pytest.TerminalReporter") -> None:
         if self.flaky:
             terminalreporter.section("flaky tests (passed on a retry)", yellow=True)
             for flaky in self.flaky:
