@@ -34,6 +34,9 @@ NOT_RUN = {
     "uv run pytest tests/integration/api/test_contract.py --hypothesis-profile=deep": (
         "draws at random, for a person to run; every suite runs the repeatable profile"
     ),
+    'uv add --dev "pytest-service-harness[': (
+        "adds to a project of the reader's own: tests/test_harness_alone.py runs it in one"
+    ),
 }
 SERVER = "uv run uvicorn"
 HEALTH_URL = "http://127.0.0.1:8000/health"
