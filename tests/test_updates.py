@@ -3,11 +3,14 @@
 Each release named in CHANGELOG.md is tagged in a clone of this repository
 (tests/releases.py). A project is rendered at that release and committed, a
 team edits it, and `copier update` brings it to the working tree. The result
-must equal a fresh render of the working tree with the same edits applied.
+must equal a fresh render of the working tree with the same edits applied,
+except that a module the release moved into pytest-service-harness is gone and
+the team's edits of it are saved in harness-edits/ (hooks/move_into_harness.py).
 """
 
 import difflib
 import fnmatch
+import importlib.util
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +25,18 @@ from tests.variants import ROOT, default_variant, smallest_variant
 
 *EARLIER, NEWEST = releases()
 SKIP_IF_EXISTS = yaml.safe_load((ROOT / "copier.yml").read_text())["_skip_if_exists"]
+
+
+def load_hook(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "hooks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+HARNESS_MIGRATION = load_hook("move_into_harness")
+MOVED = HARNESS_MIGRATION.MOVED  # the modules 0.8.0 moved into pytest-service-harness
+SAVED = "harness-edits"
 
 
 VARIANTS = {"full": default_variant(), "lean": smallest_variant()}
@@ -85,7 +100,10 @@ def edit_readme(project: Path) -> None:
 
 
 def edit_time_budgets(project: Path) -> None:
-    """Edit the slowest-tests count in the time-budget module, whatever its name."""
+    """Edit the slowest-tests count in the time-budget module, whatever its name.
+
+    The module moved into pytest-service-harness in 0.8.0: the edit of a moved module.
+    """
     for name in ("health.py", "time_budgets.py"):
         module = project / "tests" / "support" / name
         if module.exists():
@@ -190,6 +208,24 @@ def differences(got: dict[str, bytes], wanted: dict[str, bytes]) -> list[str]:
     return problems
 
 
+def assert_edits_saved(done: subprocess.CompletedProcess, project: Path, path: str) -> str:
+    """The update saved the team's edits of the moved module `path` and named it; the diff."""
+    saved = project / SAVED / path
+    assert not (project / path).exists(), f"{path} moved into the harness but is still there"
+    assert saved.is_file(), f"the team's edits of {path} are not saved in {SAVED}/"
+    diff = saved.with_name(f"{saved.name}.diff")
+    assert diff.is_file(), f"no diff of the team's edits of {path}"
+    named = [line for line in done.stdout.splitlines() if line.startswith(f"{path} ")]
+    assert len(named) == 1, f"the update does not name {path}:\n{done.stdout}"
+    assert "pytest-service-harness" in named[0], named[0]
+    assert f"{SAVED}/{path}" in named[0], named[0]
+    return diff.read_text()
+
+
+def unmerged(project: Path) -> list[str]:
+    return git("diff", "--name-only", "--diff-filter=U", cwd=project).split()
+
+
 def conflict_markers(project: Path) -> list[str]:
     return [
         path
@@ -209,6 +245,24 @@ def release_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # --- the tests --------------------------------------------------------------------
+
+
+def test_every_module_that_left_the_generated_tests_is_a_moved_module() -> None:
+    """MOVED lists each Python file under tests/ of an earlier release that the newest lacks."""
+    listed = git("ls-files", "--cached", "--others", "--exclude-standard", "template", cwd=ROOT)
+    now = {
+        HARNESS_MIGRATION.generated_name(source)[0]
+        for source in listed.splitlines()
+        if (ROOT / source).is_file()  # what tests/releases.py commits as the newest release
+    }
+    gone = set()
+    for release in EARLIER:
+        listed = git(
+            "ls-tree", "-r", "--name-only", release.commit, "--", "template/tests", cwd=ROOT
+        )
+        names = {HARNESS_MIGRATION.generated_name(source)[0] for source in listed.splitlines()}
+        gone |= {name for name in names - now if name.endswith(".py")}
+    assert sorted(gone) == sorted(MOVED)
 
 
 def test_every_earlier_release_is_a_commit_of_this_repository() -> None:
@@ -236,6 +290,7 @@ def test_update_from_an_earlier_release_keeps_every_team_edit(
     assert answers(project)["_commit"] == NEWEST.tag
     assert not list(project.rglob("*.rej")), "rejected hunks left behind"
     assert conflict_markers(project) == []
+    assert unmerged(project) == []
     assert "collided" not in done.stdout
 
     # What the update made must be what a fresh copy of the new release plus the
@@ -249,6 +304,17 @@ def test_update_from_an_earlier_release_keeps_every_team_edit(
         if team_owned(path):
             wanted[path] = content  # the team's file: the update leaves it as it was
     got = files(project)
+    # The time-budget module moved into the harness: the team's whole file is saved,
+    # with a diff, and the update names it. Unedited moved modules go silently.
+    assert budgets <= set(MOVED)
+    for path in budgets:
+        diff = assert_edits_saved(done, project, path)
+        assert "\n-SLOWEST = 10\n+SLOWEST = 25\n" in diff, diff
+        got.pop(f"{SAVED}/{path}.diff")
+        wanted[f"{SAVED}/{path}"] = generated[path].replace(b"SLOWEST = 10\n", b"SLOWEST = 25\n")
+    assert [line for line in done.stdout.splitlines() if "pytest-service-harness" in line] == [
+        line for line in done.stdout.splitlines() if line.startswith(tuple(budgets))
+    ], "an unedited moved module was named"
     got.pop(".copier-answers.yml"), wanted.pop(".copier-answers.yml")
     assert differences(got, wanted) == []
 
@@ -259,22 +325,82 @@ def test_update_from_an_earlier_release_keeps_every_team_edit(
 
 @pytest.mark.slow
 def test_a_renamed_file_carries_the_team_edits(release_template: Path, tmp_path: Path) -> None:
+    """health.py became time_budgets.py in 0.5.0, which moved into the harness in 0.8.0.
+
+    Straight to the newest release, the team's health.py is saved under its own
+    name. Through 0.5.0 first, the edits follow the rename into time_budgets.py,
+    and the next update saves that: edits carried through an earlier update
+    still count as the team's.
+    """
     renamed_in = next(r for r in EARLIER if r.version == "0.4.0")  # health.py → time_budgets.py
-    project = copy_at(release_template, renamed_in, default_variant().data, tmp_path / "project")
-    old, new = project / "tests/support/health.py", project / "tests/support/time_budgets.py"
-    assert old.exists()
-    assert not new.exists()
-    edit_time_budgets(project)
-    commit_all(project, "the team wants more slow tests listed")
+    straight = copy_at(release_template, renamed_in, default_variant().data, tmp_path / "straight")
+    old, new = "tests/support/health.py", "tests/support/time_budgets.py"
+    assert (straight / old).exists()
+    assert not (straight / new).exists()
+    edit_time_budgets(straight)
+    commit_all(straight, "the team wants more slow tests listed")
+    stepwise = tmp_path / "stepwise"
+    git("clone", "--quiet", str(straight), str(stepwise), cwd=tmp_path)
+
+    done = update(straight)
+    diff = assert_edits_saved(done, straight, old)
+    assert "\n-SLOWEST = 10\n+SLOWEST = 25\n" in diff, diff
+    assert "(time_budgets.py since 0.5.0)" in done.stdout
+    assert not (straight / new).exists()
+    assert not (straight / ".git" / "template-moves").exists()
+
+    step = copier("update", "--trust", "--defaults", "--vcs-ref", "v0.5.0", cwd=stepwise)
+    assert step.returncode == 0, step.stdout[-3000:] + step.stderr[-3000:]
+    assert f"Your edits of {old} now live in {new}" in step.stdout
+    assert not (stepwise / old).exists()
+    assert "SLOWEST = 25\n" in (stepwise / new).read_text()  # the team's edit
+    assert (stepwise / new).read_text().startswith('"""A time budget per tier')  # the release's
+    commit_all(stepwise, "update to 0.5.0")  # the edit is now in the update's commit
+
+    done = update(stepwise)
+    diff = assert_edits_saved(done, stepwise, new)
+    assert "\n-SLOWEST = 10\n+SLOWEST = 25\n" in diff, diff
+    assert not (stepwise / ".git" / "template-moves").exists()
+
+
+@pytest.mark.slow
+def test_edits_of_modules_moved_into_the_harness_are_saved_and_named(
+    release_template: Path, service_urls, tmp_path: Path
+) -> None:
+    release = next(r for r in EARLIER if r.version == "0.7.0")
+    variant = default_variant()
+    project = copy_at(release_template, release, variant.data, tmp_path / "project")
+    edited = {  # the generated line, and the team's
+        "tests/support/flaky.py": ('    "flaky_retries": "2",\n', '    "flaky_retries": "4",\n'),
+        "tests/support/infra/docker.py": ("\n", "\n# The team: our CI runs Docker in Docker.\n"),
+    }
+    for path, (generated, team) in edited.items():
+        module = project / path
+        assert generated in module.read_text(), f"{path} has no {generated!r} to edit"
+        module.write_text(module.read_text().replace(generated, team, 1))
+    commit_all(project, "the team's edits of the harness")
+    ours = {path: (project / path).read_bytes() for path in edited}
 
     done = update(project)
-    assert "Your edits of tests/support/health.py now live in tests/support/time_budgets.py" in (
-        done.stdout
-    )
-    assert not old.exists()
-    assert "SLOWEST = 25\n" in new.read_text()  # the team's edit
-    assert new.read_text().startswith('"""A time budget per tier')  # the release's own change
+    for path, (_, team) in edited.items():
+        diff = assert_edits_saved(done, project, path)
+        assert (project / SAVED / path).read_bytes() == ours[path], f"{path} not saved whole"
+        added = team.strip("\n")
+        assert f"\n+{added}\n" in diff, diff
+    named = [line for line in done.stdout.splitlines() if "pytest-service-harness" in line]
+    assert len(named) == len(edited), done.stdout  # unedited moved modules go silently
+    left = [path for path in MOVED if (project / path).exists()]
+    assert left == [], f"moved modules left in the project: {left}"
+    assert not (project / "tests" / "support" / "infra").exists()
+    assert conflict_markers(project) == []
+    assert not list(project.rglob("*.rej")), "rejected hunks left behind"
+    assert unmerged(project) == []
+    assert git("ls-files", "--unmerged", cwd=project) == ""
+    assert "collided" not in done.stdout
     assert not (project / ".git" / "template-moves").exists()
+
+    run = run_suite(project, env=service_urls, junit=tmp_path / "suite.xml")
+    assert_suite_passed(run, tiers=list(variant["tiers"]))
 
 
 @pytest.mark.slow
@@ -298,7 +424,7 @@ def test_both_changing_the_same_lines_is_a_reported_conflict_and_nothing_is_lost
     assert "<<<<<<< before updating" in text
     assert ">>>>>>> after updating" in text
     assert team_line in text, "the team's line is gone"
-    assert '    "tests.support.time_budgets",\n' in text, "the template's line is missing"
+    assert '    "service_harness.postgres",\n' in text, "the template's line is missing"
     assert TEAM_NOTE in (project / "README.md").read_text()
     assert not list(project.rglob("*.rej"))
 
@@ -342,6 +468,7 @@ def test_recopy_renders_afresh_and_keeps_the_team_files(
 ) -> None:
     release = EARLIER[-1]
     project = copy_at(release_template, release, default_variant().data, tmp_path / "project")
+    generated = files(project)
     apply_team_edits(project)
     commit_all(project, "the team's edits")
 
@@ -352,6 +479,14 @@ def test_recopy_renders_afresh_and_keeps_the_team_files(
     got = files(project)
     for path in ("tests/integration/conftest.py", "tests/integration/test_team.py"):
         assert got.pop(path), f"recopy lost the team's {path}"
-    got.pop("tests/support/health.py", None)  # renamed in 0.5.0: recopy leaves it to the team
+    # Recopy runs no migration: the modules the release moved into the harness stay, as
+    # the team had them, for the team to delete; every other file is the new release's.
+    left = sorted(path for path in MOVED if path in got)
+    assert left == sorted(path for path in MOVED if path in generated)
+    assert "tests/support/time_budgets.py" in left
+    assert b"SLOWEST = 25\n" in got["tests/support/time_budgets.py"], "the team's edit is gone"
+    for path in left:
+        got.pop(path)
+    assert not any(path.startswith(f"{SAVED}/") for path in got)
     got.pop(".copier-answers.yml"), fresh.pop(".copier-answers.yml")
     assert differences(got, fresh) == []
