@@ -5,6 +5,7 @@ Docker; docker: testcontainers against a Docker engine.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -154,6 +155,13 @@ def _run_as_nobody(project: Path, env: dict[str, str], *, home: Path) -> tuple[P
     junit = home / "junit.xml"
     shutil.move(project, home / "project")
     project = home / "project"
+    # The harness comes from the template's clone, which lies in root's private
+    # temporary folder: nobody gets a clone of its own, at the same commit.
+    pyproject = project / "pyproject.toml"
+    template = re.search(r'git = "file://([^"]+)"', pyproject.read_text())[1]
+    clone = home / "template.git"
+    subprocess.run(["git", "clone", "--quiet", "--bare", template, clone], check=True)
+    pyproject.write_text(pyproject.read_text().replace(template, str(clone)))
     subprocess.run(["chown", "-R", "nobody:", str(home)], check=True)
     command = [
         "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
