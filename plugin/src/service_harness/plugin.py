@@ -8,11 +8,12 @@ knows services through that registry.
 import signal
 import threading
 from collections.abc import Generator
+from typing import Protocol
 
 import pytest
 
 from service_harness import budgets, flaky, tiers
-from service_harness.providers import INFRA, infra_mode
+from service_harness.providers import INFRA, MODES, infra_mode
 from service_harness.servers import run_servers
 from service_harness.services import InfrastructureError
 from service_harness.settings import add_setting, resolve
@@ -23,7 +24,7 @@ _BUDGETS = pytest.StashKey[budgets.TimeBudgetReport]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    add_setting(parser, INFRA, choices=("auto", "url", "docker", "embedded"))
+    add_setting(parser, INFRA, choices=MODES)
     flaky.add_settings(parser)
     budgets.add_settings(parser)
     tiers.add_ini(parser)
@@ -122,7 +123,7 @@ def shard_without_tests_passes(session: pytest.Session) -> None:
             reporter.write_line(f"shard {group} of {splits} has no tests: more shards than tests")
 
 
-class WorkerNode:
+class WorkerNode(Protocol):
     """The part of xdist's WorkerController that pytest_configure_node uses (for typing)."""
 
     config: pytest.Config
@@ -130,5 +131,5 @@ class WorkerNode:
     gateway: "Gateway"
 
 
-class Gateway:
+class Gateway(Protocol):
     id: str
