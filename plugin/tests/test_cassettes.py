@@ -45,12 +45,15 @@ def test_unused_cassettes(tmp_path: Path) -> None:
     tests = tmp_path / "tests"
     (tests / "integration").mkdir(parents=True)
     (tests / "integration" / "test_api.py").write_text(
-        "def test_here(): pass\nclass TestClient:\n    def test_get(self): pass\n"
+        "def test_here(): pass\nasync def test_awaited(): pass\n"
+        "class TestClient:\n    def test_get(self): pass\n    async def test_post(self): pass\n"
     )
     cassettes = tests / "integration" / "cassettes"
     names = {
         "test_api/test_here.yaml": False,
         "test_api/TestClient.test_get[first].yaml": False,
+        "test_api/test_awaited.yaml": False,
+        "test_api/TestClient.test_post.yaml": False,
         "test_api/test_gone.yaml": True,
         "test_api/TestClient.test_gone.yaml": True,
         "test_removed_module/test_here.yaml": True,

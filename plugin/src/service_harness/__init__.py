@@ -17,9 +17,10 @@ from service_harness.servers import register_service, server_for
 from service_harness.services import InfrastructureError, Server, Service
 from service_harness.settings import Setting
 from service_harness.tiers import is_committed, tier_of
-from service_harness.waiting import Inbox, run_together
+from service_harness.waiting import AsyncInbox, Inbox, run_together, run_together_async
 
 __all__ = [
+    "AsyncInbox",
     "InfrastructureError",
     "Inbox",
     "LiveServer",
@@ -30,6 +31,7 @@ __all__ = [
     "is_committed",
     "register_service",
     "run_together",
+    "run_together_async",
     "running",
     "scrubbing_vcr_config",
     "secrets_in",

@@ -85,11 +85,14 @@ def unused_cassettes(tests_dir: Path) -> list[Path]:
     return unused
 
 
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)  # sync and async tests
+
+
 def _test_names(module: Path) -> set[str]:
     names = set()
     for node in ast.parse(module.read_text()).body:
-        if isinstance(node, ast.FunctionDef):
+        if isinstance(node, _FUNCTIONS):
             names.add(node.name)
         elif isinstance(node, ast.ClassDef):
-            names |= {f"{node.name}.{f.name}" for f in node.body if isinstance(f, ast.FunctionDef)}
+            names |= {f"{node.name}.{f.name}" for f in node.body if isinstance(f, _FUNCTIONS)}
     return names

@@ -7,7 +7,7 @@ not look at: CHECK constraints, server defaults, partial-index conditions.
 
 from typing import Any
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, inspect
 
 IGNORED_TABLES = {"alembic_version"}
 
@@ -16,9 +16,12 @@ def _text(value: object) -> str | None:
     return None if value is None else " ".join(str(value).split())
 
 
-def schema_of(engine: Engine) -> dict[str, dict[str, Any]]:
-    """Each table's columns, keys, constraints and indexes; order-free, so comparable."""
-    inspector = inspect(engine)
+def schema_of(bind: Engine | Connection) -> dict[str, dict[str, Any]]:
+    """Each table's columns, keys, constraints and indexes; order-free, so comparable.
+
+    With asyncio, pass the sync facade: `await connection.run_sync(schema_of)`.
+    """
+    inspector = inspect(bind)
     tables: dict[str, dict[str, Any]] = {}
     for table in sorted(set(inspector.get_table_names()) - IGNORED_TABLES):
         columns = inspector.get_columns(table)
