@@ -1,7 +1,7 @@
 """Run the fullest generated suite many times, in random order, half of the runs on two
 xdist workers, and count the runs that failed.
 
-    uv run python benchmarks/repeat.py [--runs 50]
+    uv run python benchmarks/repeat.py [--runs 50] [--style sync|async]
 
 Every run uses embedded servers unless TEST_DATABASE_URL / TEST_REDIS_URL are
 set. Each run's order comes from pytest-randomly with a seed of its own, printed
@@ -20,19 +20,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.render import render_variant, snapshot_template  # noqa: E402
-from tests.variants import default_variant  # noqa: E402
+from tests.variants import STYLES, fullest_variant  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--style", choices=STYLES, default="sync", help="the project's style")
     options = parser.parse_args()
     env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     failures = []
     with tempfile.TemporaryDirectory(prefix="repeat-") as work:
         template = snapshot_template(ROOT, Path(work) / "template")
-        project = render_variant(template, Path(work) / "project", default_variant().data)
+        fullest = fullest_variant(options.style).data
+        project = render_variant(template, Path(work) / "project", fullest)
         subprocess.run(["uv", "sync", "--quiet"], cwd=project, env=env, check=True)
         for run in range(1, options.runs + 1):
             seed = 1000 + run

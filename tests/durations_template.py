@@ -3,9 +3,9 @@
     uv run python -m tests.durations_template
 
 Projects with CI shards ship `.test_durations`, which must name exactly their
-integration tests. Those depend on the answers `database`, `event_bus` and
-`http_recording`. This renders one project per combination of them, collects
-each one's integration tests, times the fullest run, and writes the template
+integration tests. Those depend on the answers `database`, `event_bus`,
+`http_recording` and `style`. This renders one project per combination of them, collects
+each one's integration tests, times the fullest runs (sync and async), and writes the template
 with an `if` per test where the variants differ. Run it after adding or
 renaming an integration test; the generated suites fail until it matches.
 """
@@ -21,26 +21,27 @@ from tests.render import render_variant, snapshot_template
 from tests.variants import ROOT, default_variant
 
 TARGET = ROOT / "template" / "{% if with_shards %}.test_durations{% endif %}.jinja"
-FLAGS = ("with_postgres", "with_redis", "http_recording")
+FLAGS = ("with_postgres", "with_redis", "http_recording", "is_async")
 
 
-def answers(flags: tuple[bool, bool, bool]) -> dict:
-    postgres, redis, recording = flags
+def answers(flags: tuple[bool, ...]) -> dict:
+    postgres, redis, recording, asynchronous = flags
     return {
         **default_variant().data,
         "database": "postgresql" if postgres else "sqlite",
         "event_bus": "redis" if redis else "none",
         "http_recording": recording,
+        "style": "async" if asynchronous else "sync",
         "ci": "github",
         "ci_shards": 2,
     }
 
 
-def condition(having: set[tuple[bool, bool, bool]]) -> str:
+def condition(having: set[tuple[bool, ...]]) -> str:
     """The shortest conjunction of flags that is true exactly for the variants in `having`."""
-    everything = set(itertools.product((True, False), repeat=3))
-    literals = [(index, value) for index in range(3) for value in (True, False)]
-    for size in range(4):
+    everything = set(itertools.product((True, False), repeat=len(FLAGS)))
+    literals = [(index, value) for index in range(len(FLAGS)) for value in (True, False)]
+    for size in range(len(FLAGS) + 1):
         for chosen in itertools.combinations(literals, size):
             truth = {f for f in everything if all(f[index] == value for index, value in chosen)}
             if truth == having:
@@ -52,11 +53,11 @@ def condition(having: set[tuple[bool, bool, bool]]) -> str:
 
 
 def main() -> None:
-    tests: dict[str, set[tuple[bool, bool, bool]]] = {}
+    tests: dict[str, set[tuple[bool, ...]]] = {}
     durations: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as work:
         template = snapshot_template(ROOT, Path(work) / "template")
-        for flags in itertools.product((True, False), repeat=3):
+        for flags in itertools.product((True, False), repeat=len(FLAGS)):
             project = render_variant(
                 template, Path(work) / "-".join(map(str, flags)), answers(flags)
             )
@@ -67,12 +68,12 @@ def main() -> None:
             for line in collected.splitlines():
                 if line.startswith("tests/integration/"):
                     tests.setdefault(line, set()).add(flags)
-            if all(flags):
+            if all(flags[:3]):  # the fullest of each style
                 stored = Path(work) / "durations.json"
                 command = ["uv", "run", "--quiet", "pytest", "-q", "-p", "no:randomly"]
                 command += ["tests/integration", "--store-durations", f"--durations-path={stored}"]
                 subprocess.run(command, cwd=project, capture_output=True, text=True, check=True)
-                durations = json.loads(stored.read_text())
+                durations = {**json.loads(stored.read_text()), **durations}
     lines = [
         "{#- The integration tests this project has, and their seconds; pytest-split balances",
         "    the CI shards with them. `pytest tests/integration --store-durations` refreshes it.",

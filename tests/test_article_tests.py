@@ -6,18 +6,23 @@ from pathlib import Path
 import pytest
 
 from tests.checks import assert_suite_passed, run_suite
-from tests.variants import default_variant
+from tests.variants import fullest_variant
 
-ARTICLE_TESTS = Path(__file__).parent / "data" / "article_tests"
+DATA = Path(__file__).parent / "data"
+# The article's tests as it wrote them (sync), and as an async project writes them.
+ARTICLE_TESTS = {"sync": DATA / "article_tests", "async": DATA / "article_tests_async"}
 ORDER = ["test_user_api.py", "test_order_events.py", "test_after_article_tests.py"]
 
 
 @pytest.mark.slow
-def test_article_tests_pass_and_leave_nothing_behind(render, service_urls, tmp_path) -> None:
-    project = render(default_variant())
+@pytest.mark.parametrize("style", ARTICLE_TESTS)
+def test_article_tests_pass_and_leave_nothing_behind(
+    style: str, render, service_urls, tmp_path
+) -> None:
+    project = render(fullest_variant(style))
     integration = project / "tests" / "integration"
     for name in ORDER:
-        shutil.copy(ARTICLE_TESTS / name, integration / name)
+        shutil.copy(ARTICLE_TESTS[style] / name, integration / name)
 
     paths = [f"tests/integration/{name}" for name in ORDER]
     result = run_suite(

@@ -104,3 +104,54 @@ def test_benchmark_prints_its_tables_and_cleans_up(service_urls, isolated_tmp) -
     assert sorted(path.name for path in Path(isolated_tmp).iterdir()) == [], "left in TMPDIR"
     processes = run(["pgrep", "-af", str(isolated_tmp)], cwd=ROOT).stdout.splitlines()
     assert processes == [], "the benchmark left processes running"
+
+
+@pytest.mark.slow
+def test_async_drivers_benchmark_prints_its_tables_and_cleans_up(
+    service_urls, isolated_tmp
+) -> None:
+    """benchmarks/async_drivers.py: sync psycopg, async psycopg and async asyncpg side by side."""
+    setups = ("sync, psycopg", "async, psycopg", "async, asyncpg")
+    prefix = f"{os.environ['TEST_DATABASE_PREFIX']}_asyncbenchtest"
+    env = {
+        **os.environ,
+        **service_urls,
+        "TEST_DATABASE_PREFIX": prefix,
+        "TMPDIR": str(isolated_tmp),
+    }
+    env.pop("VIRTUAL_ENV", None)
+    benchmark = ROOT / "benchmarks" / "async_drivers.py"
+    result = subprocess.run(
+        [sys.executable, str(benchmark), "--tests", "5", "--requests", "3", "--rounds", "2"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"benchmark exited {result.returncode}:\n{output[-8000:]}"
+
+    found = tables(result.stdout)
+    assert set(found) == {"rollback isolation per test", "in-process API tests"}, result.stdout
+    isolation, api = found["rollback isolation per test"], found["in-process API tests"]
+    assert set(isolation) == set(api) == set(setups), result.stdout
+    for setup in setups:
+        ms, ratio = (number(cell) for cell in isolation[setup])
+        assert 0 < ms < 1000, (setup, ms)
+        assert ratio > 0, (setup, ratio)
+        _client, *figures = api[setup]
+        rate, ratio = (number(cell) for cell in figures)
+        assert rate > 0, (setup, rate)
+        assert ratio > 0, (setup, ratio)
+    assert number(isolation["sync, psycopg"][1]) == pytest.approx(1.0)
+    assert number(api["sync, psycopg"][2]) == pytest.approx(1.0)
+    conclusions = [line for line in result.stdout.splitlines() if line.startswith("Under asyncio")]
+    assert len(conclusions) == 2, result.stdout
+    assert all(" as fast as " in line for line in conclusions), conclusions
+    assert "may be left" not in output, "the benchmark could not delete its Redis keys"
+
+    assert run_databases(prefix) == set(), "the benchmark left databases behind"
+    assert sorted(path.name for path in Path(isolated_tmp).iterdir()) == [], "left in TMPDIR"
+    processes = run(["pgrep", "-af", str(isolated_tmp)], cwd=ROOT).stdout.splitlines()
+    assert processes == [], "the benchmark left processes running"

@@ -1,5 +1,6 @@
-"""What integration tests catch: realistic bugs injected into the fullest project, one at a
-time, and which tier's tests fail because of each. The integration tier must catch all.
+"""What integration tests catch: realistic bugs injected into the fullest project, sync and
+async, one at a time, and which tier's tests fail because of each. The integration tier
+must catch all.
 
 `uv run pytest tests/test_bug_catalogue.py -s` prints the table the README shows.
 """
@@ -12,7 +13,7 @@ import pytest
 
 from tests.checks import run_suite
 from tests.render import render_variant
-from tests.variants import default_variant
+from tests.variants import fullest_variant
 
 PACKAGE = "src/my_service"
 
@@ -220,32 +221,90 @@ FAMILIES = {
     },
 }
 BUGS = {name: edits for bugs in FAMILIES.values() for name, edits in bugs.items()}
+
+# The same bugs in the async project, where its code reads differently.
+ASYNC_BUGS = {
+    **BUGS,
+    "lost update: stock read, then written back": [
+        (
+            INVENTORY,
+            "            .where(Inventory.sku == sku, Inventory.stock >= quantity)\n"
+            "            .values(stock=Inventory.stock - quantity)\n",
+            "            .where(Inventory.sku == sku, Inventory.stock >= quantity)\n"
+            "            .values(stock=(await session.get(Inventory, sku)).stock - quantity)\n",
+        ),
+    ],
+    "uniqueness checked by a SELECT instead of the database": [
+        *BUGS["uniqueness checked by a SELECT instead of the database"][:2],
+        (
+            USERS,
+            "    token = new_api_token()\n",
+            "    if (await session.scalars(select(User).where(User.email == payload.email))).first():\n"
+            "        raise HTTPException(status_code=409, detail='already exists')\n"
+            "    token = new_api_token()\n",
+        ),
+    ],
+    "event published before the commit, not through the outbox": [
+        (
+            ORDERS,
+            "    await place_order(session, order)\n",
+            "    session.add(order)\n    await session.flush()\n"
+            "    data = {'order_id': order.id, 'items': order.items}\n"
+            "    await request.app.state.events.publish(ORDER_CREATED, envelope(ORDER_CREATED, data))\n",
+        ),
+        BUGS["event published before the commit, not through the outbox"][1],
+    ],
+    "no timeout on the payment provider": [
+        (
+            PAYMENTS,
+            "httpx.AsyncClient(base_url=base_url, timeout=self.timeout)",
+            "httpx.AsyncClient(base_url=base_url, timeout=None)",
+        ),
+    ],
+    "auth dependency removed": [
+        (
+            USERS,
+            "def read_me(user: CurrentUser) -> User:\n    return user",
+            "def read_me(session: SessionDep) -> User:\n"
+            "    return (await session.scalars(select(User))).first()",
+        ),
+    ],
+}
+EDITS = {"sync": BUGS, "async": ASYNC_BUGS}
 # The integration tier must catch every bug; the other tiers are run for the README's
 # table: CATALOGUE_TIERS=unit,integration,e2e uv run pytest tests/test_bug_catalogue.py -s
 TIERS = os.environ.get("CATALOGUE_TIERS", "integration").split(",")
 
 
 @pytest.fixture(scope="module")
-def fullest_project(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The fullest render, shared by the bugs that run on one worker (module)."""
-    return render_variant(
-        template_repo, tmp_path_factory.mktemp("catalogue"), default_variant().data
-    )
+def fullest_projects(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The fullest render of each style, made once for the bugs that run on one worker (module)."""
+    made: dict[str, Path] = {}
+
+    def fullest(style: str) -> Path:
+        if style not in made:
+            destination = tmp_path_factory.mktemp(f"catalogue-{style}")
+            made[style] = render_variant(template_repo, destination, fullest_variant(style).data)
+        return made[style]
+
+    return fullest
 
 
 @pytest.fixture
-def project(fullest_project: Path) -> Iterator[Path]:
+def project(request: pytest.FixtureRequest, fullest_projects) -> Iterator[Path]:
     """The fullest render; whatever a test changes in its sources is put back (function)."""
-    originals = {path: path.read_bytes() for path in (fullest_project / "src").rglob("*.py")}
-    yield fullest_project
+    fullest = fullest_projects(request.node.callspec.params["style"])
+    originals = {path: path.read_bytes() for path in (fullest / "src").rglob("*.py")}
+    yield fullest
     for path, content in originals.items():
         path.write_bytes(content)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("bug", BUGS)
-def test_integration_tier_catches(bug: str, project: Path, service_urls) -> None:
-    for relative, text, replacement in BUGS[bug]:
+@pytest.mark.parametrize("style", EDITS)
+def test_integration_tier_catches(style: str, bug: str, project: Path, service_urls) -> None:
+    for relative, text, replacement in EDITS[style][bug]:
         path = project / relative
         source = path.read_text()
         assert text in source, f"{relative} no longer contains {text!r}: update the catalogue"
@@ -263,5 +322,7 @@ def test_integration_tier_catches(bug: str, project: Path, service_urls) -> None
         )
         assert result.returncode in (0, 1), f"{tier} could not run:\n{result.output[-3000:]}"
         caught[tier] = result.returncode == 1
-    print(f"\n| {bug} | " + " | ".join("caught" if caught[t] else "-" for t in TIERS) + " |")
+    print(
+        f"\n| {style} | {bug} | " + " | ".join("caught" if caught[t] else "-" for t in TIERS) + " |"
+    )
     assert caught["integration"], f"the integration tier missed: {bug}"

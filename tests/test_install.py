@@ -1,4 +1,4 @@
-"""The fullest and the smallest variant install from their own pyproject.toml and pass.
+"""The fullest (sync and async) and the smallest variant install from their pyproject.toml.
 
 Unlike test_suites.py (editable installs by `uv run`), the package is built as
 a wheel and installed with the dependencies it declares into a new, empty
@@ -15,13 +15,17 @@ from pathlib import Path
 import pytest
 
 from tests.checks import SuiteRun, assert_suite_passed, run
-from tests.variants import default_variant, questions, smallest_variant
+from tests.variants import default_variant, fullest_variant, questions, smallest_variant
 
-EXTREMES = {"fullest": default_variant, "smallest": smallest_variant}
+EXTREMES = {
+    "fullest": default_variant,
+    "fullest-async": lambda: fullest_variant("async"),
+    "smallest": smallest_variant,
+}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("which", ["fullest", "smallest"])
+@pytest.mark.parametrize("which", EXTREMES)
 def test_variant_installs_into_a_clean_environment(
     which: str, render, service_urls, tmp_path: Path
 ) -> None:
@@ -36,7 +40,7 @@ def test_variant_installs_into_a_clean_environment(
     for step in steps:
         result = run(step, cwd=project)
         assert result.returncode == 0, f"{step}:\n{result.stdout}{result.stderr}"
-    if which == "fullest":
+    if which.startswith("fullest"):
         _assert_reserved_names_cover(python, own=variant.data.get("package_name", "my_service"))
     # Import the installed wheel, never the source folder.
     shutil.rmtree(project / "src")

@@ -25,7 +25,7 @@ from tests.docker_engine import (
     cache_dir,
     missing_tools,
 )
-from tests.variants import default_variant, questions
+from tests.variants import STYLES, default_variant, fullest_variant, questions
 
 IMAGE_SETTINGS = (("TEST_POSTGRES_IMAGE", "postgres_image"), ("TEST_REDIS_IMAGE", "redis_image"))
 NO_DOCKER = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
@@ -33,11 +33,12 @@ WITHOUT_URLS = {"TEST_DATABASE_URL": "", "TEST_REDIS_URL": ""}
 
 
 @pytest.mark.slow
-def test_embedded_servers_without_urls_or_docker(render, isolated_tmp, tmp_path) -> None:
-    project = render(default_variant())
+@pytest.mark.parametrize("style", STYLES)
+def test_embedded_servers_without_urls_or_docker(style, render, isolated_tmp, tmp_path) -> None:
+    project = render(fullest_variant(style))
     env = {**WITHOUT_URLS, **NO_DOCKER, "TMPDIR": str(isolated_tmp)}
     result = run_suite(project, env=env, junit=tmp_path / "junit.xml")
-    assert_suite_passed(result, tiers=default_variant()["tiers"])
+    assert_suite_passed(result, tiers=fullest_variant(style)["tiers"])
     assert "PostgreSQL: postgresql://postgres@127.0.0.1:" in result.output
     assert "(embedded: PostgreSQL" in result.output
     assert "(embedded: valkey-server" in result.output
@@ -88,12 +89,15 @@ def docker_env(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.mark.slow
-def test_docker_servers_through_testcontainers(render, docker_env, isolated_tmp, tmp_path) -> None:
+@pytest.mark.parametrize("style", STYLES)
+def test_docker_servers_through_testcontainers(
+    style, render, docker_env, isolated_tmp, tmp_path
+) -> None:
     engine, env = docker_env
-    project = render(default_variant())
+    project = render(fullest_variant(style))
     env = {**env, **WITHOUT_URLS, "TEST_INFRA": "docker", "TMPDIR": str(isolated_tmp)}
     result = run_suite(project, env=env, junit=tmp_path / "junit.xml")
-    assert_suite_passed(result, tiers=default_variant()["tiers"])
+    assert_suite_passed(result, tiers=fullest_variant(style)["tiers"])
     assert "PostgreSQL: postgresql://postgres:***@" in result.output
     for variable, question in IMAGE_SETTINGS:
         image = env.get(variable) or questions()[question]["default"]

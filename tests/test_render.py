@@ -1,20 +1,24 @@
 """Every variant renders into a clean, consistent project."""
 
+import json
 import re
 import tomllib
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.checks import empty_directories, jinja_leftovers, lint_workflows, project_files, ruff
+from tests.render import render_variant
 from tests.variants import (
     ROOT,
+    STYLES,
     SUITE_NEUTRAL,
     Variant,
     all_variants,
     answer_space,
-    default_variant,
+    fullest_variant,
     questions,
     suite_variants,
 )
@@ -75,12 +79,32 @@ def test_the_matrix_covers_every_finite_question() -> None:
     finite -= {name for name, q in questions().items() if q.get("when") is False}
     assert {key for key, _ in VARIANTS[0].answers} == finite
     # tiers without integration are refused, so 4 of its 7 subsets remain.
-    assert len(VARIANTS) == 2 * 2 * 2 * 4 * 2
+    assert len(VARIANTS) == 2 * 2 * 2 * 4 * 2 * 2
+
+
+@pytest.fixture(scope="session")
+def rendered(template_repo, tmp_path_factory: pytest.TempPathFactory):
+    """rendered(variant, **overrides): each render made once per worker, to read only (session).
+
+    The checks of one variant, and of the variant that differs from it only in
+    `ci`, share their renders: they sit next to each other in VARIANTS, so
+    xdist mostly hands them to one worker.
+    """
+    made: dict[str, Path] = {}
+
+    def render(variant: Variant, **overrides: object) -> Path:
+        data = {**variant.data, **overrides}
+        key = json.dumps(data, sort_keys=True)
+        if key not in made:
+            made[key] = render_variant(template_repo, tmp_path_factory.mktemp("rendered"), data)
+        return made[key]
+
+    return render
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
-def test_variant_renders_clean(variant: Variant, render) -> None:
-    project = render(variant)
+def test_variant_renders_clean(variant: Variant, rendered) -> None:
+    project = rendered(variant)
     package = project / "src" / "my_service"
 
     for path, wanted in EXPECTED_PATHS.items():
@@ -98,11 +122,14 @@ def test_variant_renders_clean(variant: Variant, render) -> None:
 
     assert ruff(project) == []
     assert describes_only_this_project(project, variant.data) == []
+    if variant["ci"] == "github":
+        assert lint_workflows(sorted((project / ".github" / "workflows").glob("*.yml"))) == []
 
 
-def test_the_fullest_project_owns_little_harness_code(render) -> None:
+@pytest.mark.parametrize("style", STYLES)
+def test_the_fullest_project_owns_little_harness_code(style: str, render) -> None:
     """The generic harness lives in the plugin: tests/support/ keeps the project's own fixtures."""
-    project = render(default_variant())  # the fullest
+    project = render(fullest_variant(style))
     support = sorted((project / "tests" / "support").glob("**/*.py"))
     lines = sum(len(path.read_text().splitlines()) for path in support)
     assert lines <= 450, f"tests/support/ has {lines} lines: {[p.name for p in support]}"
@@ -126,29 +153,22 @@ def describes_only_this_project(project, answers: dict) -> list[str]:
         foreign += ["Redis", "namespace", "REDIS_URL"]
     if answers["database"] != "postgresql" and answers["event_bus"] != "redis":
         foreign += ["Docker", "TEST_INFRA", "embedded"]
+    if answers["style"] != "async":
+        foreign += ["AsyncSession", "asyncio", "ASGITransport", "await"]
     for tier in {"unit", "integration", "e2e"} - set(answers["tiers"]):
         foreign += [f"time_budget_{tier}", f"tests/{tier}", f"{tier} test"]
     texts = {name: (project / name).read_text() for name in ("README.md", "pyproject.toml")}
     return [f"{name}: {word}" for name, text in texts.items() for word in foreign if word in text]
 
 
-WITH_WORKFLOWS = [v for v in VARIANTS if v["ci"] == "github"]
-
-
-@pytest.mark.parametrize("variant", WITH_WORKFLOWS, ids=lambda v: v.id)
-def test_workflow_lints_clean(variant: Variant, render) -> None:
-    project = render(variant)
-    assert lint_workflows(sorted((project / ".github" / "workflows").glob("*.yml"))) == []
-
-
 @pytest.mark.parametrize("variant", suite_variants(), ids=lambda v: v.id)
-def test_suite_neutral_answers_change_nothing_the_suite_runs(variant: Variant, render) -> None:
+def test_suite_neutral_answers_change_nothing_the_suite_runs(variant: Variant, rendered) -> None:
     """Backs SUITE_NEUTRAL: changing such an answer leaves every file the suite runs alone."""
-    ours = _suite_files(render(variant))
+    ours = _suite_files(rendered(variant))
     for question in SUITE_NEUTRAL:
         for value in answer_space(questions()[question]):
             if value != variant[question]:
-                assert _suite_files(render(variant, **{question: value})) == ours, question
+                assert _suite_files(rendered(variant, **{question: value})) == ours, question
 
 
 def _suite_files(project) -> dict[str, bytes]:

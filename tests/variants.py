@@ -123,13 +123,23 @@ def default_variant() -> Variant:
     return next(v for v in all_variants() if dict(v.answers) == defaults)
 
 
+STYLES = ("sync", "async")
+
+
+def fullest_variant(style: str) -> Variant:
+    """The default answers in `style`: every part of the template, sync or async."""
+    defaults = dict(default_variant().answers)
+    return next(v for v in all_variants() if dict(v.answers) == {**defaults, "style": style})
+
+
 def smallest_variant() -> Variant:
-    """The fewest files: SQLite, no event bus, no recording, integration only, no CI."""
+    """The fewest files: SQLite, no event bus, no recording, integration only, sync, no CI."""
     wanted = {
         "database": "sqlite",
         "event_bus": "none",
         "http_recording": False,
         "tiers": ("integration",),
+        "style": "sync",
         "ci": "none",
     }
     return next(v for v in all_variants() if dict(v.answers) == wanted)
