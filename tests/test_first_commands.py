@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.checks import assert_suite_passed, run_suite
+from tests.checks import assert_suite_passed, leftovers, run_suite
 from tests.render import COPIER, git
+from tests.test_providers import NO_DOCKER, WITHOUT_URLS
 from tests.variants import ROOT, default_variant, smallest_variant
 
 MIN_COPIER = yaml.safe_load((ROOT / "copier.yml").read_text())["_min_copier_version"]
@@ -75,6 +76,25 @@ def test_next_steps_name_only_what_the_project_has(
         assert text in steps, f"{text!r} missing from:\n{steps}"
     for text in absent:
         assert text not in steps, f"{text!r} in:\n{steps}"
+
+
+@pytest.mark.slow
+def test_an_async_project_copied_from_the_command_line_passes_without_urls(
+    template_repo: Path, tmp_path: Path, isolated_tmp: Path
+) -> None:
+    """`copier copy --trust -d style=async <template> x && cd x && uv run pytest`, no URLs."""
+    done = cli(
+        [str(COPIER)], "copy", "--trust", "--defaults", "-d", "style=async", "--vcs-ref=HEAD",
+        str(template_repo), "x", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    project = tmp_path / "x"
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["style"] == "async"
+    env = {**WITHOUT_URLS, **NO_DOCKER, "TMPDIR": str(isolated_tmp)}
+    suite = run_suite(project, env=env, junit=tmp_path / "junit.xml")
+    assert_suite_passed(suite, tiers=default_variant()["tiers"])
+    assert "(embedded: PostgreSQL" in suite.output
+    assert leftovers(project, isolated_tmp) == []
 
 
 @pytest.mark.slow

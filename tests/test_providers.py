@@ -33,12 +33,12 @@ WITHOUT_URLS = {"TEST_DATABASE_URL": "", "TEST_REDIS_URL": ""}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("style", STYLES)
-def test_embedded_servers_without_urls_or_docker(style, render, isolated_tmp, tmp_path) -> None:
-    project = render(fullest_variant(style))
+def test_embedded_servers_without_urls_or_docker(render, isolated_tmp, tmp_path) -> None:
+    # The async project's run without URLs: test_first_commands.py, from copier's command line.
+    project = render(default_variant())
     env = {**WITHOUT_URLS, **NO_DOCKER, "TMPDIR": str(isolated_tmp)}
     result = run_suite(project, env=env, junit=tmp_path / "junit.xml")
-    assert_suite_passed(result, tiers=fullest_variant(style)["tiers"])
+    assert_suite_passed(result, tiers=default_variant()["tiers"])
     assert "PostgreSQL: postgresql://postgres@127.0.0.1:" in result.output
     assert "(embedded: PostgreSQL" in result.output
     assert "(embedded: valkey-server" in result.output

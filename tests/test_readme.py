@@ -30,6 +30,7 @@ CONSOLE_BLOCK = re.compile(r"^[ \t]*```console\n(.*?)^[ \t]*```", re.M | re.S)
 NOT_RUN = {
     "uv run pytest -n auto --dist worksteal": "the meta-tests themselves: .ci/run runs them",
     "uv run python benchmarks/run.py --tests 400": "tests/test_benchmark.py runs it, --tests 4",
+    "uv run python benchmarks/async_drivers.py": "tests/test_benchmark.py runs it, --tests 5",
     "PAYMENT_API_URL=https://api.stripe.com": "needs the real provider's sandbox and a key",
     "uv run pytest tests/integration/api/test_contract.py --hypothesis-profile=deep": (
         "draws at random, for a person to run; every suite runs the repeatable profile"
