@@ -26,6 +26,7 @@ ANSWERS = {
     "event_bus": "redis",
     "http_recording": False,
     "tiers": ["unit", "integration"],
+    "style": "async",
     "ci": "none",
 }
 
@@ -70,6 +71,9 @@ def test_copy_answered_at_a_terminal(
         terminal.wait_for("○ e2e")
         terminal.press(ENTER)
         terminal.wait_for("done (2 selections)")
+
+        question("style")
+        terminal.press(DOWN, ENTER)  # sync, async: off the default
 
         question("ci")
         terminal.press(DOWN, ENTER)  # GitHub Actions, None
