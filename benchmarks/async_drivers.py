@@ -52,26 +52,35 @@ SETUPS = {
 }
 BASELINE = "sync, psycopg"
 
-# Both scripts run inside a rendered project, with its environment and its package:
-#   python <script> PACKAGE DATABASE_URL REDIS_URL REDIS_NAMESPACE TESTS REQUESTS
-# and print {"isolation_ms": ..., "requests_per_s": ...} as their last line.
-SYNC_SCRIPT = '''
+# What both scripts below start with: the standard modules, then the project's own.
+PRELUDE = """
 import itertools
 import json
 import sys
 import time
 from importlib import import_module
-
-from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
-
+"""
+ARGUMENTS = """
 package, database_url, redis_url, namespace, tests, requests = sys.argv[1:7]
 db = import_module(f"{package}.db")
 User = import_module(f"{package}.models").User
 create_app = import_module(f"{package}.app").create_app
 with_namespace = import_module(f"{package}.events").with_namespace
 numbers = itertools.count()
+"""
 
+# Both scripts run inside a rendered project, with its environment and its package:
+#   python <script> PACKAGE DATABASE_URL REDIS_URL REDIS_NAMESPACE TESTS REQUESTS
+# and print {"isolation_ms": ..., "requests_per_s": ...} as their last line.
+SYNC_SCRIPT = (
+    PRELUDE
+    + """
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+"""
+    + ARGUMENTS
+    + '''
 
 def seconds_per_call(function, count):
     for _ in range(max(10, count // 10)):  # warm-up: pool, caches, compiled statements
@@ -127,26 +136,19 @@ with engine.connect() as connection:
 engine.dispose()
 print(json.dumps({"isolation_ms": isolation * 1000, "requests_per_s": 2 / pair}))
 '''
+)
 
-ASYNC_SCRIPT = '''
-import asyncio
-import itertools
-import json
-import sys
-import time
-from importlib import import_module
+ASYNC_SCRIPT = (
+    PRELUDE
+    + """import asyncio
 
 import httpx
 from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-package, database_url, redis_url, namespace, tests, requests = sys.argv[1:7]
-db = import_module(f"{package}.db")
-User = import_module(f"{package}.models").User
-create_app = import_module(f"{package}.app").create_app
-with_namespace = import_module(f"{package}.events").with_namespace
-numbers = itertools.count()
-
+"""
+    + ARGUMENTS
+    + '''
 
 async def seconds_per_call(function, count):
     for _ in range(max(10, count // 10)):  # warm-up: pool, caches, compiled statements
@@ -216,6 +218,7 @@ async def main():
 
 asyncio.run(main())
 '''
+)
 
 # Run in a rendered project: deletes the keys under the run's Redis namespace.
 REDIS_CLEANUP_SCRIPT = """
