@@ -66,7 +66,21 @@ def ensure_actionlint() -> Path:
 
 
 def lint_workflows(files: list[Path]) -> list[str]:
-    """actionlint, check-jsonschema's GitHub-workflow schema and zizmor; one string per failure."""
+    """actionlint, check-jsonschema's GitHub-workflow schema and zizmor; one string per failure.
+
+    Many variants generate the same workflows: files with the same names and contents
+    as files linted before in this process get the same findings, without a new run.
+    """
+    key = tuple((path.name, path.read_bytes()) for path in files)
+    if key not in _LINTED:
+        _LINTED[key] = _lint_workflows(files)
+    return _LINTED[key]
+
+
+_LINTED: dict[tuple[tuple[str, bytes], ...], list[str]] = {}
+
+
+def _lint_workflows(files: list[Path]) -> list[str]:
     names = [str(path) for path in files]
     bin_dir = Path(sys.executable).parent
     commands = {

@@ -25,7 +25,7 @@ from tests.docker_engine import (
     cache_dir,
     missing_tools,
 )
-from tests.variants import STYLES, default_variant, fullest_variant, questions
+from tests.variants import default_variant, questions
 
 IMAGE_SETTINGS = (("TEST_POSTGRES_IMAGE", "postgres_image"), ("TEST_REDIS_IMAGE", "redis_image"))
 NO_DOCKER = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
@@ -89,15 +89,14 @@ def docker_env(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("style", STYLES)
-def test_docker_servers_through_testcontainers(
-    style, render, docker_env, isolated_tmp, tmp_path
-) -> None:
+def test_docker_servers_through_testcontainers(render, docker_env, isolated_tmp, tmp_path) -> None:
+    # The servers come from the harness, whatever the project's style: the async project
+    # is run without URLs in test_first_commands.py, and with them in test_suites.py.
     engine, env = docker_env
-    project = render(fullest_variant(style))
+    project = render(default_variant())
     env = {**env, **WITHOUT_URLS, "TEST_INFRA": "docker", "TMPDIR": str(isolated_tmp)}
     result = run_suite(project, env=env, junit=tmp_path / "junit.xml")
-    assert_suite_passed(result, tiers=fullest_variant(style)["tiers"])
+    assert_suite_passed(result, tiers=default_variant()["tiers"])
     assert "PostgreSQL: postgresql://postgres:***@" in result.output
     for variable, question in IMAGE_SETTINGS:
         image = env.get(variable) or questions()[question]["default"]
