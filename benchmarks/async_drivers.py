@@ -40,7 +40,7 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.run import PACKAGE, drop_databases, run_prefix, sh  # noqa: E402
+from benchmarks.run import PACKAGE, drop_databases, run_prefix, server_urls, sh  # noqa: E402
 from tests.render import render_variant, snapshot_template  # noqa: E402
 from tests.variants import fullest_variant  # noqa: E402
 
@@ -298,10 +298,7 @@ def main() -> None:
     options = parser.parse_args()
     if min(options.tests, options.requests, options.rounds) < 1:
         parser.error("--tests, --requests and --rounds must be at least 1")
-    urls = {name: os.environ.get(name, "") for name in ("TEST_DATABASE_URL", "TEST_REDIS_URL")}
-    if not all(urls.values()):
-        sys.exit("set TEST_DATABASE_URL and TEST_REDIS_URL to running servers")
-    os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    urls = server_urls()
 
     prefix = run_prefix()
     try:

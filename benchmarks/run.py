@@ -254,6 +254,15 @@ def measure(options: argparse.Namespace, urls: dict[str, str], prefix: str) -> d
         return results
 
 
+def server_urls() -> dict[str, str]:
+    """TEST_DATABASE_URL and TEST_REDIS_URL, which a benchmark needs; exits without them."""
+    urls = {name: os.environ.get(name, "") for name in ("TEST_DATABASE_URL", "TEST_REDIS_URL")}
+    if not all(urls.values()):
+        sys.exit("set TEST_DATABASE_URL and TEST_REDIS_URL to running servers")
+    os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    return urls
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tests", type=int, default=400, help="synthetic tests per strategy")
@@ -265,10 +274,7 @@ def main() -> None:
     options = parser.parse_args()
     if options.tests < 1:
         parser.error("--tests must be at least 1")
-    urls = {name: os.environ.get(name, "") for name in ("TEST_DATABASE_URL", "TEST_REDIS_URL")}
-    if not all(urls.values()):
-        sys.exit("set TEST_DATABASE_URL and TEST_REDIS_URL to running servers")
-    os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    urls = server_urls()
 
     prefix = run_prefix()
     try:

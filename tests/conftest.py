@@ -31,12 +31,6 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("TEST_DATABASE_PREFIX", f"tmeta_{uuid.uuid4().hex[:8]}")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow tests (minutes) first, the quick checks after: no long test starts last
-    and keeps the run going on one worker while the others are done."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: one worker more than there are cores.
 
