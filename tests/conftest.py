@@ -21,11 +21,13 @@ def pytest_configure(config: pytest.Config) -> None:
     # Bytecode as on a developer's machine: Python writes it on first import, and the
     # next process of the same render (xdist workers, the bug catalogue's runs) reads it.
     # Where PYTHONDONTWRITEBYTECODE is set, every process compiled its imports and
-    # pytest rewrote the plugins' asserts again (2.5 s a process); uv's compile of the
-    # whole environment at install (5 s of CPU) is then not needed either. No test's
-    # outcome depends on either.
+    # pytest rewrote the plugins' asserts again (2.5 s a process). uv's compile of the
+    # whole environment at each install (`compile-bytecode` in the generated
+    # pyproject.toml: 5 s on two cores, for each of some 130 environments) is then not
+    # needed either. UV_COMPILE_BYTECODE can only switch it on; a uv.toml given as
+    # UV_CONFIG_FILE switches it off. No test's outcome depends on either.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    os.environ.setdefault("UV_COMPILE_BYTECODE", "false")
+    os.environ.setdefault("UV_CONFIG_FILE", str(Path(__file__).with_name("uv-settings.toml")))
     # The generated suites name their databases with this run's prefix, so that the
     # leak check below sees only them, not those of other runs on the same server.
     os.environ.setdefault("TEST_DATABASE_PREFIX", f"tmeta_{uuid.uuid4().hex[:8]}")
