@@ -18,9 +18,10 @@ from tests.variants import (
     Variant,
     all_variants,
     answer_space,
+    distinct_suites,
     fullest_variant,
     questions,
-    suite_variants,
+    with_every_tier,
 )
 
 VARIANTS = all_variants()
@@ -161,7 +162,7 @@ def describes_only_this_project(project, answers: dict) -> list[str]:
     return [f"{name}: {word}" for name, text in texts.items() for word in foreign if word in text]
 
 
-@pytest.mark.parametrize("variant", suite_variants(), ids=lambda v: v.id)
+@pytest.mark.parametrize("variant", distinct_suites(), ids=lambda v: v.id)
 def test_suite_neutral_answers_change_nothing_the_suite_runs(variant: Variant, rendered) -> None:
     """Backs SUITE_NEUTRAL: changing such an answer leaves every file the suite runs alone."""
     ours = _suite_files(rendered(variant))
@@ -169,6 +170,42 @@ def test_suite_neutral_answers_change_nothing_the_suite_runs(variant: Variant, r
         for value in answer_space(questions()[question]):
             if value != variant[question]:
                 assert _suite_files(rendered(variant, **{question: value})) == ours, question
+
+
+@pytest.mark.parametrize("variant", distinct_suites(), ids=lambda v: v.id)
+def test_fewer_tiers_only_leave_the_missing_tiers_out(variant: Variant, rendered) -> None:
+    """Backs suite_variants(): a variant's suite is a subset of its every-tier sibling's.
+
+    Every file the suite runs is the sibling's, byte for byte, but the missing
+    tiers' folders; pyproject.toml differs only in those tiers' markers and time
+    budgets: the dependencies and every other setting are the same.
+    """
+    ours = _suite_files(rendered(variant))
+    theirs = _suite_files(rendered(with_every_tier(variant)))
+    missing = set(with_every_tier(variant)["tiers"]) - set(variant["tiers"])
+    in_missing_tiers = {
+        path for path in theirs if path.split("/")[:2] in (["tests", t] for t in missing)
+    }
+    assert {path for path in theirs if path.startswith("tests/")} - set(ours) == in_missing_tiers
+    for path, content in ours.items():
+        if path == "pyproject.toml":
+            assert _without_tiers(tomllib.loads(theirs[path].decode()), missing) == tomllib.loads(
+                content.decode()
+            )
+        else:
+            assert content == theirs[path], path
+    assert set(ours) <= set(theirs)
+
+
+def _without_tiers(pyproject: dict, tiers: set[str]) -> dict:
+    """`pyproject` without the markers and time budgets of `tiers`."""
+    pytest_options = pyproject["tool"]["pytest"]["ini_options"]
+    pytest_options["markers"] = [
+        marker for marker in pytest_options["markers"] if marker.split(":")[0] not in tiers
+    ]
+    for tier in tiers:
+        del pytest_options[f"time_budget_{tier}"]
+    return pyproject
 
 
 def _suite_files(project) -> dict[str, bytes]:

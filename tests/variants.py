@@ -106,12 +106,39 @@ def all_variants() -> list[Variant]:
     return variants
 
 
-def suite_variants() -> list[Variant]:
+def distinct_suites() -> list[Variant]:
     """One variant per distinct test suite."""
     seen: dict[tuple, Variant] = {}
     for variant in all_variants():
         seen.setdefault(variant.suite_key, variant)
     return list(seen.values())
+
+
+EVERY_TIER = ("unit", "integration", "e2e")
+
+
+def with_every_tier(variant: Variant) -> Variant:
+    """The variant with the same answers and every tier."""
+    return Variant(
+        answers=tuple((k, EVERY_TIER if k == "tiers" else v) for k, v in variant.answers)
+    )
+
+
+def suite_variants() -> list[Variant]:
+    """The suites the meta-tests run: each distinct suite with every tier, and integration alone.
+
+    A variant with fewer tiers is its every-tier sibling without the missing
+    tiers' folders and declarations, with the same dependencies and settings
+    otherwise (tests/test_render.py proves it of every variant): its tests are
+    a subset of the sibling's, which run. Integration alone runs too, in the
+    smallest project of each style, so that missing tier folders are exercised.
+    """
+    smallest = {smallest_variant().suite_key, smallest_variant(style="async").suite_key}
+    return [
+        variant
+        for variant in distinct_suites()
+        if tuple(variant["tiers"]) == EVERY_TIER or variant.suite_key in smallest
+    ]
 
 
 def default_variant() -> Variant:
@@ -132,14 +159,14 @@ def fullest_variant(style: str) -> Variant:
     return next(v for v in all_variants() if dict(v.answers) == {**defaults, "style": style})
 
 
-def smallest_variant() -> Variant:
-    """The fewest files: SQLite, no event bus, no recording, integration only, sync, no CI."""
+def smallest_variant(style: str = "sync") -> Variant:
+    """The fewest files: SQLite, no event bus, no recording, integration only, no CI."""
     wanted = {
         "database": "sqlite",
         "event_bus": "none",
         "http_recording": False,
         "tiers": ("integration",),
-        "style": "sync",
+        "style": style,
         "ci": "none",
     }
     return next(v for v in all_variants() if dict(v.answers) == wanted)
