@@ -51,7 +51,9 @@ def test_copy_answered_at_a_terminal(
         question("package_name")
         terminal.wait_for("order_desk")  # the default follows the name just given
         terminal.press(ERASE_INPUT, "class", ENTER)
-        terminal.wait_for("is a Python keyword")
+        # prompt_toolkit redraws only what changed: after the message for the empty
+        # input ("is not a lower-case ..."), "is " stays and the rest is written anew.
+        terminal.wait_for("a Python keyword; try")
         terminal.press(ERASE_INPUT, ANSWERS["package_name"], ENTER)  # the question stayed
 
         question("description")
