@@ -12,6 +12,7 @@ from service_harness.cassettes import (
     secrets_in,
     unused_cassettes,
 )
+from service_harness.dev import dev_server
 from service_harness.live_server import LiveServer, running
 from service_harness.servers import register_service, server_for
 from service_harness.services import InfrastructureError, Server, Service
@@ -26,6 +27,7 @@ __all__ = [
     "LiveServer",
     "Server",
     "cassettes",
+    "dev_server",
     "Service",
     "Setting",
     "is_committed",

@@ -72,10 +72,14 @@ def _docker_engine_problem() -> str | None:
 
 
 def in_docker(config: pytest.Config, service: Service) -> Server:
+    return start_container(service, resolve(config, service.image).value or "")
+
+
+def start_container(service: Service, image: str) -> Server:
+    """A container of `image` for `service`, or ProviderUnavailable saying why not."""
     problem = _docker_engine_problem()
     if problem:
         raise ProviderUnavailable(problem)
-    image = resolve(config, service.image).value or ""
     container = service.container(image)
     try:
         container.start()
@@ -114,6 +118,11 @@ def _container_problem(container: Container) -> str | None:
 
 
 def embedded(config: pytest.Config, service: Service) -> Server:
+    return start_embedded(service)
+
+
+def start_embedded(service: Service) -> Server:
+    """`service`'s embedded server, or ProviderUnavailable saying why not."""
     server = service.embedded()
     if server is None:
         raise ProviderUnavailable(f"{service.name} has no embedded server")

