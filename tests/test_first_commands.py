@@ -45,6 +45,12 @@ def test_copy_to_a_relative_destination_runs_its_tasks(template_repo: Path, tmp_
     assert len(git("log", "--format=%H", cwd=project).split()) == 1
     assert f"Your service is ready in {project}" in done.stdout
     assert "  cd my-service\n" in done.stdout
+    # The copy locked its dependencies, in the first commit: CI's `uv sync --locked` works.
+    assert git("ls-files", "uv.lock", cwd=project).strip() == "uv.lock"
+    synced = subprocess.run(
+        ["uv", "sync", "--locked"], cwd=project, capture_output=True, text=True, timeout=600
+    )
+    assert synced.returncode == 0, synced.stderr[-3000:]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ them into a terminal: copier's command line with its tasks, a relative
 destination, no server URL set. The only change is the template's address,
 which becomes this working tree's snapshot. Before each block the project's
 changes are committed, as a team would before `copier update`. A server the
-README starts (`uvicorn`) runs until `/health` answers 200, then gets Ctrl-C.
+README starts (`uv run dev`, `uvicorn`) runs until `/health` answers 200, then
+gets Ctrl-C.
 
 What cannot run here is listed in NOT_RUN with the reason; a listed command
 that no README has any more fails the test, so the list cannot rot.
@@ -39,7 +40,7 @@ NOT_RUN = {
         "adds to a project of the reader's own: tests/test_harness_alone.py runs it in one"
     ),
 }
-SERVER = "uv run uvicorn"
+SERVERS = ("uv run dev", "uv run uvicorn")
 HEALTH_URL = "http://127.0.0.1:8000/health"
 STEP_TIMEOUT = 900
 
@@ -110,7 +111,7 @@ def script(blocks: list[list[str]], template: Path) -> tuple[str, list[str]]:
                 left_out.append(command)
                 continue
             lines.append(f"echo {shlex.quote('$ ' + command)}")
-            if command.startswith(SERVER):
+            if command.startswith(SERVERS):
                 lines += [
                     f"{command} &",
                     "server=$!",

@@ -72,6 +72,9 @@ EXPECTED_PATHS: dict[str, Callable[[dict], bool]] = {
     "tests/e2e": lambda a: "e2e" in a["tiers"],
     ".github/workflows/tests.yml": lambda a: a["ci"] == "github",
     ".github/workflows/template-updates.yml": lambda a: a["ci"] == "github",
+    ".github/dependabot.yml": lambda a: a["ci"] == "github",
+    ".pre-commit-config.yaml": lambda a: True,
+    "src/pkg/dev.py": lambda a: True,
 }
 
 
@@ -124,7 +127,9 @@ def test_variant_renders_clean(variant: Variant, rendered) -> None:
     assert ruff(project) == []
     assert describes_only_this_project(project, variant.data) == []
     if variant["ci"] == "github":
-        assert lint_workflows(sorted((project / ".github" / "workflows").glob("*.yml"))) == []
+        github = project / ".github"
+        files = [*sorted((github / "workflows").glob("*.yml")), github / "dependabot.yml"]
+        assert lint_workflows(files) == []
 
 
 @pytest.mark.parametrize("style", STYLES)

@@ -1,12 +1,22 @@
 """Each distinct generated suite passes against real PostgreSQL and Redis."""
 
 import json
+import os
 import shlex
+import sys
 
 import pytest
 import yaml
 
-from tests.checks import SuiteRun, assert_suite_passed, leftovers, run_suite
+from tests.checks import (
+    GITHUB_EXPRESSION,
+    SuiteRun,
+    assert_suite_passed,
+    leftovers,
+    run,
+    run_gate,
+    run_suite,
+)
 from tests.test_providers import NO_DOCKER, WITHOUT_URLS
 from tests.variants import Variant, default_variant, suite_variants
 
@@ -23,6 +33,9 @@ def test_generated_suite_passes(variant: Variant, render, service_urls, tmp_path
     result = run_suite(project, env=service_urls, junit=tmp_path / "junit.xml", args=args)
     assert_suite_passed(result, tiers=variant["tiers"])
     assert leftovers(project) == []
+    # The quality gate: the same source and support files in every variant of this suite.
+    gate = run_gate(project, env=service_urls)
+    assert gate.returncode == 0, gate.stdout[-8000:] + gate.stderr[-2000:]
     if sharded:
         shipped = json.loads((project / ".test_durations").read_text())
         ran = {test for test in json.loads(recorded.read_text()) if test.startswith(INTEGRATION)}
@@ -72,22 +85,48 @@ def test_suite_check_fails_on_failure_skip_or_missing_tier(
 
 
 @pytest.mark.slow
-def test_workflow_commands_pass_here(render, service_urls, tmp_path) -> None:
-    """Each job's test command, as the generated workflow runs it, passes on this machine."""
+def test_workflow_commands_pass_here(render, template_repo, service_urls, tmp_path) -> None:
+    """Each job's commands, as the generated workflow runs them, pass on this machine.
+
+    The jobs run one after another in the project's folder, so the coverage job
+    finds the data files the tier jobs wrote, as it does after downloading them.
+    """
     variant = default_variant()
     project = render(variant)
+    # What `copier copy` does after rendering: lock, and make the repository.
+    lock = run(
+        [sys.executable, str(template_repo / "hooks" / "lock_dependencies.py"), "copy"], project
+    )
+    assert (project / "uv.lock").exists(), lock.stdout + lock.stderr
+    run_gate(project, env={})  # makes the repository; the gate itself runs as the lint job
     workflow = yaml.safe_load((project / ".github" / "workflows" / "tests.yml").read_text())
+    assert {"lint", "coverage"} <= set(workflow["jobs"])
     for name, job in workflow["jobs"].items():
-        (command,) = [step["run"] for step in job["steps"] if "run" in step]
-        args = shlex.split(command)
-        assert args[:3] == ["uv", "run", "pytest"], command
-        tier = args[3].split("/")[1]  # tests/<tier>
-        if "services" in job or tier == "unit":
-            env = service_urls  # the job's service containers: this machine's servers
-        else:  # no containers, no URL: the embedded servers, as the job's env asks
-            env = {**WITHOUT_URLS, **NO_DOCKER, **job.get("env", {})}
-        result = run_suite(project, env=env, junit=tmp_path / f"{name}.xml", args=args[3:])
-        assert_suite_passed(result, tiers=[tier])
+        steps = [step for step in job["steps"] if "run" in step]
+        assert steps[0]["run"] == "uv sync --locked", name
+        for step in steps:
+            args = shlex.split(step["run"])
+            env = {key: _here(value) for key, value in step.get("env", {}).items()}
+            if args[:3] != ["uv", "run", "pytest"]:
+                done = run(args, project, env={**os.environ, **env})
+                assert done.returncode == 0, (
+                    f"{name}: {step['run']}\n{done.stdout[-8000:]}{done.stderr}"
+                )
+                continue
+            tier = args[3].split("/")[1]  # tests/<tier>
+            if "services" in job or tier == "unit":
+                env |= service_urls  # the job's service containers: this machine's servers
+            else:  # no containers, no URL: the embedded servers, as the job's env asks
+                env |= {**WITHOUT_URLS, **NO_DOCKER, **job.get("env", {})}
+            result = run_suite(project, env=env, junit=tmp_path / f"{name}.xml", args=args[3:])
+            assert_suite_passed(result, tiers=[tier])
+    changed = run(["git", "status", "--porcelain"], project).stdout.splitlines()
+    assert [line for line in changed if not line.startswith("A ")] == [], "a job changed files"
+
+
+def _here(value: str) -> str:
+    """A step's env value with the job's matrix expressions as on one local job."""
+    return GITHUB_EXPRESSION.sub("local", str(value))
 
 
 @pytest.mark.slow

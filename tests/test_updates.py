@@ -12,6 +12,7 @@ import difflib
 import fnmatch
 import importlib.util
 import subprocess
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -491,3 +492,35 @@ def test_recopy_renders_afresh_and_keeps_the_team_files(
     assert not any(path.startswith(f"{SAVED}/") for path in got)
     got.pop(".copier-answers.yml"), fresh.pop(".copier-answers.yml")
     assert differences(got, fresh) == []
+
+
+@pytest.mark.slow
+def test_an_update_keeps_the_teams_locked_versions(release_template: Path, tmp_path: Path) -> None:
+    """uv.lock is the team's: an update locks only what its new pyproject.toml asks for."""
+    project = copy_at(release_template, EARLIER[-1], smallest_variant().data, tmp_path / "project")
+    pinned = subprocess.run(
+        ["uv", "lock", "--quiet", "--upgrade-package", "ruff==0.8.0"],
+        cwd=project, capture_output=True, text=True,
+    )  # fmt: skip
+    assert pinned.returncode == 0, pinned.stderr
+    commit_all(project, "the team locks ruff at 0.8.0")
+
+    done = update(project)
+
+    assert "your other locked versions are kept" in done.stdout
+    assert locked_version(project, "ruff") == "0.8.0"
+    harness = pyproject_harness_rev(project)
+    assert harness in (project / "uv.lock").read_text(), "the lock still names the old harness"
+    check = subprocess.run(["uv", "lock", "--check"], cwd=project, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+
+
+def locked_version(project: Path, name: str) -> str:
+    lock = tomllib.loads((project / "uv.lock").read_text())
+    (version,) = [package["version"] for package in lock["package"] if package["name"] == name]
+    return version
+
+
+def pyproject_harness_rev(project: Path) -> str:
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    return pyproject["tool"]["uv"]["sources"]["pytest-service-harness"]["rev"]
