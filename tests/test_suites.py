@@ -4,9 +4,11 @@ import json
 import os
 import shlex
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
+from coverage import CoverageData
 
 from tests.checks import (
     GITHUB_EXPRESSION,
@@ -122,6 +124,20 @@ def test_workflow_commands_pass_here(render, template_repo, service_urls, tmp_pa
             assert_suite_passed(result, tiers=[tier])
     changed = run(["git", "status", "--porcelain"], project).stdout.splitlines()
     assert [line for line in changed if not line.startswith("A ")] == [], "a job changed files"
+    # Only the e2e tier's server process places orders: its lines are in the e2e data.
+    assert _placing_an_order_is_covered(project / ".coverage.e2e.local")
+
+
+def _placing_an_order_is_covered(data_file: Path) -> bool:
+    orders = data_file.parent / "src" / "my_service" / "api" / "orders.py"
+    (line,) = [
+        n
+        for n, text in enumerate(orders.read_text().splitlines(), 1)
+        if "place_order(" in text and "def " not in text
+    ]
+    data = CoverageData(str(data_file))
+    data.read()
+    return line in (data.lines(str(orders)) or ())
 
 
 def _here(value: str) -> str:
