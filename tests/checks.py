@@ -171,9 +171,10 @@ def assert_suite_passed(run: SuiteRun, *, tiers: list[str]) -> None:
 def leftovers(project: Path, tmpdir: Path | None = None) -> list[str]:
     """Processes still running from `project` (or `tmpdir`), and what is left in `tmpdir`.
 
-    Kept on purpose in `tmpdir`: the embedded servers' cache, and uv's own lock file.
+    Kept on purpose in `tmpdir`: the embedded servers' cache, uv's own lock file, and
+    pytest's folder of `tmp_path`s (pytest keeps the last three runs' by design).
     """
-    kept = ("test-server-cache-", "uv-")
+    kept = ("test-server-cache-", "uv-", "pytest-of-")
     folders = [p.name for p in tmpdir.iterdir() if not p.name.startswith(kept)] if tmpdir else []
     pattern = f"{project}|{tmpdir}" if tmpdir else str(project)
     processes = run(["pgrep", "-af", pattern], cwd=project).stdout.splitlines()
