@@ -8,16 +8,13 @@ are stopped, and their data removed, when the command ends, Ctrl-C included.
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 
-from service_harness.providers import start_container, start_embedded
+from service_harness.providers import require_answer, start_container, start_embedded
 from service_harness.services import (
     InfrastructureError,
     ProviderUnavailable,
     Server,
     Service,
-    answers,
-    masked,
 )
 
 
@@ -25,13 +22,8 @@ from service_harness.services import (
 def dev_server(service: Service, *, url: str | None, url_name: str) -> Iterator[Server]:
     """The server at `url` (from the variable `url_name`), else one started for the block."""
     if url:
-        parts = urlsplit(url)
-        error = answers(parts.hostname or "127.0.0.1", parts.port or service.port)
-        if error is not None:
-            raise InfrastructureError(
-                f"{service.name} at {masked(url)} (from {url_name}) does not answer: {error}. "
-                f"Start that server, or unset {url_name} to get one started for you."
-            )
+        remedy = f"Start that server, or unset {url_name} to get one started for you."
+        require_answer(service, url, url_name, remedy)
         yield Server(service=service, url=url, provider="url", detail=f"from {url_name}")
         return
     server = _started_server(service)

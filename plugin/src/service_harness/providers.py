@@ -43,15 +43,19 @@ def from_url(config: pytest.Config, service: Service) -> Server:
             "in [tool.pytest.ini_options])"
         )
     url, source = configured.value, configured.source
+    # The URL was asked for by name: never fall back to another server.
+    require_answer(service, url, source, f"Start that server, or point {source} at one that runs.")
+    return Server(service=service, url=url, provider="url", detail=f"from {source}")
+
+
+def require_answer(service: Service, url: str, source: str, remedy: str) -> None:
+    """Raise InfrastructureError, ending with `remedy`, unless the server at `url` answers."""
     parts = urlsplit(url)
     error = answers(parts.hostname or "127.0.0.1", parts.port or service.port)
     if error is not None:
-        # The URL was asked for by name: never fall back to another server.
         raise InfrastructureError(
-            f"{service.name} at {masked(url)} (from {source}) does not answer: {error}. "
-            f"Start that server, or point {source} at one that runs."
+            f"{service.name} at {masked(url)} (from {source}) does not answer: {error}. {remedy}"
         )
-    return Server(service=service, url=url, provider="url", detail=f"from {source}")
 
 
 def _docker_engine_problem() -> str | None:
