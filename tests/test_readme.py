@@ -6,7 +6,7 @@ destination, no server URL set. The only change is the template's address,
 which becomes this working tree's snapshot. Before each block the project's
 changes are committed, as a team would before `copier update`. A server the
 README starts (`uv run dev`, `uvicorn`) runs until `/health` answers 200, then
-gets Ctrl-C.
+gets Ctrl-C: SIGINT to its process group, as a terminal sends it.
 
 What cannot run here is listed in NOT_RUN with the reason; a listed command
 that no README has any more fails the test, so the list cannot rot.
@@ -112,11 +112,15 @@ def script(blocks: list[list[str]], template: Path) -> tuple[str, list[str]]:
                 continue
             lines.append(f"echo {shlex.quote('$ ' + command)}")
             if command.startswith(SERVERS):
+                # Job control gives the server a process group of its own, as the
+                # terminal's foreground job has: Ctrl-C reaches that whole group.
                 lines += [
+                    "set -m",
                     f"{command} &",
                     "server=$!",
+                    "set +m",
                     'wait_for_health "$server"',
-                    'kill -INT "$server"',
+                    'kill -INT -- "-$server"',
                     'wait "$server"',
                 ]
             else:
