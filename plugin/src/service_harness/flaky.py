@@ -114,6 +114,7 @@ class FlakyReport:
         self.flaky: list[Flaky] = []
         self.verdict = ""
         self.over_threshold = False
+        self.runs: list[Run] = []  # the history the share was taken over, this run last
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if tier_of_nodeid(report.nodeid) not in RETRIED_TIERS:
@@ -132,7 +133,7 @@ class FlakyReport:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.results == 0:
             return
-        runs = self.record()
+        runs = self.runs = self.record()
         results = sum(run["tests"] for run in runs)
         flaky = sum(len(run["flaky"]) for run in runs)
         share = 100 * flaky / results

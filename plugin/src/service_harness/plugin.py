@@ -12,7 +12,7 @@ from typing import Protocol
 
 import pytest
 
-from service_harness import budgets, flaky, tiers
+from service_harness import budgets, flaky, health, tiers
 from service_harness.providers import INFRA, MODES, infra_mode
 from service_harness.servers import run_servers
 from service_harness.services import InfrastructureError
@@ -27,6 +27,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_setting(parser, INFRA, choices=MODES)
     flaky.add_settings(parser)
     budgets.add_settings(parser)
+    health.add_settings(parser)
     tiers.add_ini(parser)
 
 
@@ -38,7 +39,10 @@ def pytest_configure(config: pytest.Config) -> None:
     infra_mode(config)
     if not is_worker(config):  # xdist workers send their reports to the controller
         config.pluginmanager.register(report, "service-harness-time-budgets")
-        config.pluginmanager.register(flaky.FlakyReport(config), "service-harness-flakiness")
+        flakiness = flaky.FlakyReport(config)
+        config.pluginmanager.register(flakiness, "service-harness-flakiness")
+        recorder = health.HealthRecorder(config, report, flakiness)
+        config.pluginmanager.register(recorder, "service-harness-health-record")
     if threading.current_thread() is threading.main_thread():
         # A cancelled CI job sends SIGTERM: clean up as for Ctrl-C.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
