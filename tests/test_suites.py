@@ -90,8 +90,9 @@ def test_suite_check_fails_on_failure_skip_or_missing_tier(
 def test_workflow_commands_pass_here(render, template_repo, service_urls, tmp_path) -> None:
     """Each job's commands, as the generated workflow runs them, pass on this machine.
 
-    The jobs run one after another in the project's folder, so the coverage job
-    finds the data files the tier jobs wrote, as it does after downloading them.
+    The jobs run one after another in the project's folder, so the coverage and
+    health jobs find the data files and records the tier jobs wrote, as they do
+    after downloading them.
     """
     variant = default_variant()
     project = render(variant)
@@ -102,7 +103,7 @@ def test_workflow_commands_pass_here(render, template_repo, service_urls, tmp_pa
     assert (project / "uv.lock").exists(), lock.stdout + lock.stderr
     run_gate(project, env={})  # makes the repository; the gate itself runs as the lint job
     workflow = yaml.safe_load((project / ".github" / "workflows" / "tests.yml").read_text())
-    assert {"lint", "coverage"} <= set(workflow["jobs"])
+    assert {"lint", "coverage", "health"} <= set(workflow["jobs"])
     for name, job in workflow["jobs"].items():
         steps = [step for step in job["steps"] if "run" in step]
         assert steps[0]["run"] == "uv sync --locked", name
@@ -124,6 +125,8 @@ def test_workflow_commands_pass_here(render, template_repo, service_urls, tmp_pa
             assert_suite_passed(result, tiers=[tier])
     changed = run(["git", "status", "--porcelain"], project).stdout.splitlines()
     assert [line for line in changed if not line.startswith("A ")] == [], "a job changed files"
+    records = sorted(path.name for path in project.glob(".test-health.*.local.json"))
+    assert records == [f".test-health.{tier}.local.json" for tier in sorted(variant["tiers"])]
     # Only the e2e tier's server process places orders: its lines are in the e2e data.
     assert _placing_an_order_is_covered(project / ".coverage.e2e.local")
 
