@@ -52,7 +52,7 @@ class PostgreSQL(Service):
     )
 
     def container(self, image: str) -> Container:
-        from testcontainers.postgres import PostgresContainer
+        from testcontainers.community.postgres import PostgresContainer
 
         container: Container = PostgresContainer(
             image, username="postgres", password="postgres", dbname="postgres", driver=None

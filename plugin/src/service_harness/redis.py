@@ -45,7 +45,7 @@ class Redis(Service):
     )
 
     def container(self, image: str) -> Container:
-        from testcontainers.redis import RedisContainer
+        from testcontainers.community.redis import RedisContainer
 
         container: Container = RedisContainer(image)
         return container
