@@ -4,15 +4,19 @@ Its URL setting, its embedded server, the xdist hand-off, a dead URL and a serve
 that dies mid-run: the generic layer does each without naming the service.
 """
 
+import gc
 import re
 import socketserver
 import threading
+import warnings
 from collections.abc import Iterator
 
+import echo_service
 import pytest
 from conftest import echo_servers, is_gone
 
-from service_harness.services import free_port
+from service_harness.providers import start_container
+from service_harness.services import ProviderUnavailable, free_port
 
 ANNOUNCED = re.compile(r"^Echo: (tcp://127\.0\.0\.1:\d+) \((\w+): (.*)\)$")
 
@@ -178,3 +182,19 @@ def test_xdist_run_of_unit_tests_alone_obtains_no_server(echo_project: pytest.Py
     result = echo_project.runpytest("-n", "2", f"--echo-url={dead}", "tests/unit")
     result.assert_outcomes(passed=1)
     assert announced(result) == []
+
+
+@pytest.mark.parametrize("where", ["unix:///nonexistent/docker.sock", "tcp://127.0.0.1:{port}"])
+def test_no_docker_engine_is_reported_and_leaves_no_socket_open(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A socket left to the garbage collector warns at some later test, which a project
+    # that turns warnings into errors reports as that test's error.
+    where = where.format(port=free_port())
+    monkeypatch.setenv("DOCKER_HOST", where)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ProviderUnavailable, match=f"no Docker engine answers at {where}"):
+            start_container(echo_service.Echo(), "echo:1")
+        gc.collect()
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []

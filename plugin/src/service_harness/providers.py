@@ -8,6 +8,7 @@ fall back. Any other mode uses that one way only.
 """
 
 import os
+import socket
 from collections.abc import Callable
 from contextlib import suppress
 from urllib.parse import urlsplit
@@ -58,21 +59,46 @@ def require_answer(service: Service, url: str, source: str, remedy: str) -> None
         )
 
 
+def _docker_socket_problem(where: str) -> OSError | None:
+    """Whether anything listens where DOCKER_HOST (or the default socket) says, checked
+    with a socket closed here: when the docker client's constructor fails to connect,
+    it leaves its socket to the garbage collector, whose ResourceWarning then fails a
+    later test in a project that turns warnings into errors."""
+    if where.startswith("unix://") or not where:
+        path = where.removeprefix("unix://") or "/var/run/docker.sock"
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(DOCKER_PROBE_TIMEOUT)
+                probe.connect(path)
+        except OSError as exc:
+            return exc
+        return None
+    if where.startswith("tcp://"):
+        parts = urlsplit(where)
+        return answers(parts.hostname or "127.0.0.1", parts.port or 2375, DOCKER_PROBE_TIMEOUT)
+    return None  # ssh:// and the like: the client itself is the only probe
+
+
 def _docker_engine_problem() -> str | None:
     try:
         import docker
     except ImportError:
         return "the docker package is not installed (install pytest-service-harness[docker])"
-    try:
-        client = docker.from_env(timeout=DOCKER_PROBE_TIMEOUT)
+    where = os.environ.get("DOCKER_HOST", "")
+    problem: Exception | None = _docker_socket_problem(where)
+    if problem is None:
         try:
-            client.ping()
-        finally:
-            client.close()
-    except Exception as exc:  # docker raises many types for "no engine"
-        where = os.environ.get("DOCKER_HOST", "the default socket")
-        return f"no Docker engine answers at {where} ({type(exc).__name__}: {exc})"
-    return None
+            client = docker.from_env(timeout=DOCKER_PROBE_TIMEOUT)
+            try:
+                client.ping()
+            finally:
+                client.close()
+        except Exception as exc:  # docker raises many types for "no engine"
+            problem = exc
+    if problem is None:
+        return None
+    where = where or "the default socket"
+    return f"no Docker engine answers at {where} ({type(problem).__name__}: {problem})"
 
 
 def in_docker(config: pytest.Config, service: Service) -> Server:
