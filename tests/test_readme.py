@@ -116,7 +116,8 @@ def script(blocks: list[list[str]], template: Path) -> tuple[str, list[str]]:
                 # terminal's foreground job has: Ctrl-C reaches that whole group.
                 lines += [
                     "set -m",
-                    f"{command} &",
+                    # A line of its own ends the command's trailing `# comment`, if any.
+                    f"{{ {command}\n}} &",
                     "server=$!",
                     "set +m",
                     'wait_for_health "$server"',
