@@ -104,6 +104,7 @@ def test_workflow_commands_pass_here(render, template_repo, service_urls, tmp_pa
     run_gate(project, env={})  # makes the repository; the gate itself runs as the lint job
     workflow = yaml.safe_load((project / ".github" / "workflows" / "tests.yml").read_text())
     assert {"lint", "coverage", "health"} <= set(workflow["jobs"])
+    tier_env = {}  # each tier job's env for its pytest step
     for name, job in workflow["jobs"].items():
         steps = [step for step in job["steps"] if "run" in step]
         assert steps[0]["run"] == "uv sync --locked", name
@@ -117,6 +118,8 @@ def test_workflow_commands_pass_here(render, template_repo, service_urls, tmp_pa
                 )
                 continue
             tier = args[3].split("/")[1]  # tests/<tier>
+            if name == tier:
+                tier_env[tier] = env.copy()
             if "services" in job or tier == "unit":
                 env |= service_urls  # the job's service containers: this machine's servers
             else:  # no containers, no URL: the embedded servers, as the job's env asks
@@ -125,10 +128,12 @@ def test_workflow_commands_pass_here(render, template_repo, service_urls, tmp_pa
             assert_suite_passed(result, tiers=[tier])
     changed = run(["git", "status", "--porcelain"], project).stdout.splitlines()
     assert [line for line in changed if not line.startswith("A ")] == [], "a job changed files"
-    records = sorted(path.name for path in project.glob(".test-health.*.local.json"))
-    assert records == [f".test-health.{tier}.local.json" for tier in sorted(variant["tiers"])]
+    assert set(tier_env) == set(variant["tiers"])
+    for tier, env in tier_env.items():
+        assert (project / env["COVERAGE_FILE"]).exists(), f"{tier} kept no coverage data"
+        assert (project / env["TEST_HEALTH_RECORD"]).exists(), f"{tier} wrote no health record"
     # Only the e2e tier's server process places orders: its lines are in the e2e data.
-    assert _placing_an_order_is_covered(project / ".coverage.e2e.local")
+    assert _placing_an_order_is_covered(project / tier_env["e2e"]["COVERAGE_FILE"])
 
 
 def _placing_an_order_is_covered(data_file: Path) -> bool:
