@@ -50,3 +50,36 @@ def test_job_summary_has_the_slowest_and_the_late(budgeted: pytest.Pytester) -> 
     assert "| seconds | budget | test |" in late
     assert "| 1e-06 | `tests/integration/test_store.py::test_store` |" in late
     assert "test_parse" not in late
+
+
+MARKED = """
+import pytest
+
+@pytest.mark.time_budget(60)
+def test_many_examples(): pass
+
+def test_store(): pass
+"""
+
+
+def test_a_marked_budget_replaces_the_tiers_budget(budgeted: pytest.Pytester) -> None:
+    budgeted.makepyfile(**{"tests/integration/test_store": MARKED})
+    for workers in ([], ["-n", "2"]):  # the marker's budget crosses over from xdist's workers
+        result = budgeted.runpytest(*workers)
+        result.assert_outcomes(passed=3)
+        result.stdout.fnmatch_lines([OVER])
+        result.stdout.no_fnmatch_line("*test_many_examples took*")
+        summary = budgeted.path / "summary.md"
+        assert "test_many_examples" not in summary.read_text().split("### Over time budget")[1]
+        summary.unlink()
+
+
+def test_a_marked_budget_must_be_a_number(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        **{"tests/unit/test_x": "import pytest\n@pytest.mark.time_budget('1m')\ndef test_x(): pass"}
+    )
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*tests/unit/test_x.py::test_x: write @pytest.mark.time_budget(seconds) with a number*"]
+    )

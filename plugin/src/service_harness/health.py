@@ -83,9 +83,9 @@ class HealthRecorder:
         if not self.intervals:
             return
         budgeted = [
-            SlowTest(test=timing.nodeid, seconds=timing.seconds, budget=budget)
+            SlowTest(test=timing.nodeid, seconds=timing.seconds, budget=timing.budget)
             for timing in self.budgets.timings
-            if timing.tier is not None and (budget := self.budgets.budgets[timing.tier])
+            if timing.budget  # a budget of 0 s has no share to draw
         ]
         record = Record(
             finished=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -33,6 +33,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     tiers.declare_markers(config)
+    budgets.declare_marker(config)
     report = budgets.TimeBudgetReport(config)  # refuses bad settings before any test runs
     config.stash[_BUDGETS] = report
     flaky.retries(config)
@@ -65,6 +66,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # tryfirst: markers must be in place before `-m` deselects by them.
     tiers.mark(items, config)
     flaky.mark_retried(items, config)
+    budgets.check_markers(items)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -102,6 +104,7 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    budgets.note_marked_budget(item, report)
     if report.failed:
         for server, problem in run_servers(item.config).dead():
             report.sections.append((f"{server.service.name} died", problem))
