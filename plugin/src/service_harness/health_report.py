@@ -1,7 +1,7 @@
 """`test-health`: charts of the test-health records that runs write (see health.py).
 
 Three kinds of chart: wall time per tier, the slowest tests as a share of their
-tier's time budget, and the flaky share of each recorded history, run by run.
+time budget, and the flaky share of each recorded history, run by run.
 Printed as Markdown with Mermaid charts, which GitHub renders (and appended to
 the job summary in GitHub Actions); `--html FILE` writes the same charts as a
 self-contained HTML file: inline SVG, nothing fetched, to open in any browser.
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from service_harness.budgets import SLOWEST
 from service_harness.health import Record, SlowTest, read_record
 from service_harness.summary import append_to_job_summary, table
 
@@ -98,9 +99,9 @@ def short_name(nodeid: str) -> str:
 
 
 def slowest_tests(records: dict[str, Record]) -> list[SlowTest]:
-    """The ten slowest tests over all `records`."""
+    """The slowest tests over all `records`, as many as one record holds."""
     every = [slow for record in records.values() for slow in record["slowest"]]
-    return sorted(every, key=lambda slow: slow["seconds"], reverse=True)[:10]
+    return sorted(every, key=lambda slow: slow["seconds"], reverse=True)[:SLOWEST]
 
 
 def slowest_rows(records: dict[str, Record]) -> list[tuple[str, ...]]:
