@@ -151,15 +151,19 @@ def declare_the_team_endpoint(project: Path, env: dict[str, str], tmp_path: Path
 
 # What the suite does depends on the project's files alone, uv.lock included. An update
 # from every earlier release must give the files of a fresh copy with the team's edits,
-# so the updates of one variant end in the same project: a worker runs its suite once.
+# so the updates of one variant mostly end in the same project: a worker runs its suite
+# once for each. Two files differ by release and the suite reads neither: the answers
+# file, and the saved edits of moved modules (harness-edits/, outside the tests).
 _SUITES_BY_FILES: dict[str, SuiteRun] = {}
+_NOT_READ_BY_THE_SUITE = (".copier-answers.yml", f"{SAVED}/")
 
 
 def suite_of(project: Path, env: dict[str, str], tmp_path: Path) -> SuiteRun:
     """The suite run, with the team's endpoint declared, of a project with these files."""
     digest = hashlib.sha256()
     for path, content in sorted(files(project).items()):
-        digest.update(f"{path}\0{len(content)}\0".encode() + content)
+        if not path.startswith(_NOT_READ_BY_THE_SUITE):
+            digest.update(f"{path}\0{len(content)}\0".encode() + content)
     key = digest.hexdigest()
     if key not in _SUITES_BY_FILES:
         declare_the_team_endpoint(project, env, tmp_path)
