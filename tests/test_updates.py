@@ -9,9 +9,12 @@ the team's edits of it are saved in harness-edits/ (hooks/move_into_harness.py).
 """
 
 import difflib
+import fcntl
 import fnmatch
 import hashlib
 import importlib.util
+import json
+import os
 import subprocess
 import tomllib
 from collections.abc import Callable
@@ -151,24 +154,38 @@ def declare_the_team_endpoint(project: Path, env: dict[str, str], tmp_path: Path
 
 # What the suite does depends on the project's files alone, uv.lock included. An update
 # from every earlier release must give the files of a fresh copy with the team's edits,
-# so the updates of one variant mostly end in the same project: a worker runs its suite
-# once for each. Two files differ by release and the suite reads neither: the answers
-# file, and the saved edits of moved modules (harness-edits/, outside the tests).
-_SUITES_BY_FILES: dict[str, SuiteRun] = {}
+# so the updates of one variant mostly end in the same project, whose suite runs once
+# in this run: the first test to need it runs it, holding a lock that makes the others
+# (on any xdist worker) wait for its result. Two files differ by release and the suite
+# reads neither: the answers file, and the saved edits of moved modules (harness-edits/).
 _NOT_READ_BY_THE_SUITE = (".copier-answers.yml", f"{SAVED}/")
 
 
-def suite_of(project: Path, env: dict[str, str], tmp_path: Path) -> SuiteRun:
+@pytest.fixture(scope="session")
+def shared_suites(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder that every xdist worker of this run sees, for the suite results (session)."""
+    base = tmp_path_factory.getbasetemp()
+    run_folder = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = run_folder / "update-suites"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def suite_of(project: Path, env: dict[str, str], tmp_path: Path, shared: Path) -> SuiteRun:
     """The suite run, with the team's endpoint declared, of a project with these files."""
     digest = hashlib.sha256()
     for path, content in sorted(files(project).items()):
         if not path.startswith(_NOT_READ_BY_THE_SUITE):
             digest.update(f"{path}\0{len(content)}\0".encode() + content)
-    key = digest.hexdigest()
-    if key not in _SUITES_BY_FILES:
-        declare_the_team_endpoint(project, env, tmp_path)
-        _SUITES_BY_FILES[key] = run_suite(project, env=env, junit=tmp_path / "suite.xml")
-    return _SUITES_BY_FILES[key]
+    result = shared / f"{digest.hexdigest()}.json"
+    with (shared / f"{digest.hexdigest()}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not result.exists():
+            declare_the_team_endpoint(project, env, tmp_path)
+            run = run_suite(project, env=env, junit=tmp_path / "suite.xml")
+            result.write_text(json.dumps([run.returncode, run.output, str(run.junit)]))
+    returncode, output, junit = json.loads(result.read_text())
+    return SuiteRun(returncode, output, Path(junit))
 
 
 def recorded_answers(project: Path) -> dict:
@@ -302,7 +319,12 @@ def test_every_earlier_release_is_a_commit_of_this_repository() -> None:
 @pytest.mark.parametrize("variant_name", VARIANTS)
 @pytest.mark.parametrize("release", EARLIER, ids=[release.tag for release in EARLIER])
 def test_update_from_an_earlier_release_keeps_every_team_edit(
-    release: Release, variant_name: str, release_template: Path, service_urls, tmp_path: Path
+    release: Release,
+    variant_name: str,
+    release_template: Path,
+    service_urls,
+    shared_suites: Path,
+    tmp_path: Path,
 ) -> None:
     variant = VARIANTS[variant_name]
     project = copy_at(release_template, release, variant.data, tmp_path / "project")
@@ -342,7 +364,8 @@ def test_update_from_an_earlier_release_keeps_every_team_edit(
     got.pop(".copier-answers.yml"), wanted.pop(".copier-answers.yml")
     assert differences(got, wanted) == []
 
-    assert_suite_passed(suite_of(project, service_urls, tmp_path), tiers=list(variant["tiers"]))
+    run = suite_of(project, service_urls, tmp_path, shared_suites)
+    assert_suite_passed(run, tiers=list(variant["tiers"]))
 
 
 @pytest.mark.slow
