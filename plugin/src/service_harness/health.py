@@ -14,7 +14,7 @@ from typing import TypedDict
 import pytest
 
 from service_harness.budgets import SLOWEST, TimeBudgetReport
-from service_harness.flaky import FlakyReport
+from service_harness.flaky import FlakyReport, Run
 from service_harness.settings import Setting, add_setting, resolve
 from service_harness.tiers import tier_of_nodeid
 
@@ -33,17 +33,11 @@ class SlowTest(TypedDict):
     budget: float
 
 
-class HistoryRun(TypedDict):
-    finished: str
-    tests: int
-    flaky: int
-
-
 class Record(TypedDict):
     finished: str
     tiers: dict[str, float]
     slowest: list[SlowTest]
-    flaky_history: list[HistoryRun]
+    flaky_history: list[Run]  # the lines of the flaky history the share was taken over
     flaky_threshold: float
 
 
@@ -91,10 +85,7 @@ class HealthRecorder:
             finished=datetime.now(UTC).isoformat(timespec="seconds"),
             tiers={tier: wall_seconds(spans) for tier, spans in self.intervals.items()},
             slowest=sorted(budgeted, key=lambda slow: slow["seconds"], reverse=True)[:SLOWEST],
-            flaky_history=[
-                HistoryRun(finished=run["finished"], tests=run["tests"], flaky=len(run["flaky"]))
-                for run in self.flaky.runs
-            ],
+            flaky_history=self.flaky.runs,
             flaky_threshold=self.flaky.threshold,
         )
         # Written whole, then renamed: a run killed midway leaves the last good record.

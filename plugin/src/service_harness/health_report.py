@@ -86,7 +86,9 @@ def charts(records: dict[str, Record]) -> list[Chart]:
                     "(line: the threshold)",
                     y_label="% passed on a retry",
                     labels=[str(n) for n in range(1, len(history) + 1)],
-                    bars=[round(100 * run["flaky"] / max(run["tests"], 1), 2) for run in history],
+                    bars=[
+                        round(100 * len(run["flaky"]) / max(run["tests"], 1), 2) for run in history
+                    ],
                     limits=[record["flaky_threshold"]] * len(history),
                 )
             )
