@@ -1,10 +1,11 @@
 """Fixtures for the template's own tests: a snapshot of the template and renders of it."""
 
+import fcntl
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -78,9 +79,38 @@ _DATABASES_BEFORE = pytest.StashKey[set[str] | None]()
 
 
 @pytest.fixture(scope="session")
-def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A git repository holding the working tree as it is now, edits included (session)."""
-    return snapshot_template(ROOT, tmp_path_factory.mktemp("template"))
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder that every xdist worker of this run shares (session)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def made_once(target: Path, make: Callable[[Path], object]) -> Path:
+    """`target`, made by `make(path)` for the first test of this run that asks, on any worker.
+
+    The others wait on its lock and then read what it made. `make` works on a
+    sibling that is renamed to `target` when it is done, so a make that fails
+    leaves nothing, and the next test to ask tries again.
+    """
+    with target.with_name(f"{target.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not target.exists():
+            partial = target.with_name(f"{target.name}.partial")
+            if partial.is_dir():
+                shutil.rmtree(partial)
+            make(partial)
+            partial.rename(target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def template_repo(run_folder: Path) -> Path:
+    """A git repository holding the working tree as it is now, edits included (session).
+
+    One for the run, shared by the xdist workers: a render names its template's path
+    (the harness's git source), so renders made on any worker are the same files.
+    """
+    return made_once(run_folder / "template", lambda path: snapshot_template(ROOT, path))
 
 
 @pytest.fixture

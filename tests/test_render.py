@@ -1,5 +1,6 @@
 """Every variant renders into a clean, consistent project."""
 
+import hashlib
 import json
 import re
 import tomllib
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 from tests.checks import empty_directories, jinja_leftovers, lint_workflows, project_files, ruff
+from tests.conftest import made_once
 from tests.render import render_variant
 from tests.variants import (
     ROOT,
@@ -87,21 +89,19 @@ def test_the_matrix_covers_every_finite_question() -> None:
 
 
 @pytest.fixture(scope="session")
-def rendered(template_repo, tmp_path_factory: pytest.TempPathFactory):
-    """rendered(variant, **overrides): each render made once per worker, to read only (session).
+def rendered(template_repo: Path, run_folder: Path):
+    """rendered(variant, **overrides): each render made once in this run, to read only (session).
 
-    The checks of one variant, and of the variant that differs from it only in
-    `ci`, share their renders: they sit next to each other in VARIANTS, so
-    xdist mostly hands them to one worker.
+    The checks of a variant and of its siblings (another `ci`, every tier) need
+    the same renders; xdist workers share them, so no render is made twice.
     """
-    made: dict[str, Path] = {}
+    folder = run_folder / "renders"
+    folder.mkdir(exist_ok=True)
 
     def render(variant: Variant, **overrides: object) -> Path:
         data = {**variant.data, **overrides}
-        key = json.dumps(data, sort_keys=True)
-        if key not in made:
-            made[key] = render_variant(template_repo, tmp_path_factory.mktemp("rendered"), data)
-        return made[key]
+        key = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:20]
+        return made_once(folder / key, lambda path: render_variant(template_repo, path, data))
 
     return render
 

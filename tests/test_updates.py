@@ -9,12 +9,10 @@ the team's edits of it are saved in harness-edits/ (hooks/move_into_harness.py).
 """
 
 import difflib
-import fcntl
 import fnmatch
 import hashlib
 import importlib.util
 import json
-import os
 import subprocess
 import tomllib
 from collections.abc import Callable
@@ -24,6 +22,7 @@ import pytest
 import yaml
 
 from tests.checks import SuiteRun, assert_suite_passed, project_files, run_suite
+from tests.conftest import made_once
 from tests.releases import Release, releases, tagged_template
 from tests.render import copier, git
 from tests.variants import ROOT, default_variant, smallest_variant
@@ -162,10 +161,8 @@ _NOT_READ_BY_THE_SUITE = (".copier-answers.yml", f"{SAVED}/")
 
 
 @pytest.fixture(scope="session")
-def shared_suites(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def shared_suites(run_folder: Path) -> Path:
     """A folder that every xdist worker of this run sees, for the suite results (session)."""
-    base = tmp_path_factory.getbasetemp()
-    run_folder = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     folder = run_folder / "update-suites"
     folder.mkdir(exist_ok=True)
     return folder
@@ -177,13 +174,13 @@ def suite_of(project: Path, env: dict[str, str], tmp_path: Path, shared: Path) -
     for path, content in sorted(files(project).items()):
         if not path.startswith(_NOT_READ_BY_THE_SUITE):
             digest.update(f"{path}\0{len(content)}\0".encode() + content)
-    result = shared / f"{digest.hexdigest()}.json"
-    with (shared / f"{digest.hexdigest()}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not result.exists():
-            declare_the_team_endpoint(project, env, tmp_path)
-            run = run_suite(project, env=env, junit=tmp_path / "suite.xml")
-            result.write_text(json.dumps([run.returncode, run.output, str(run.junit)]))
+
+    def run_it(result: Path) -> None:
+        declare_the_team_endpoint(project, env, tmp_path)
+        run = run_suite(project, env=env, junit=tmp_path / "suite.xml")
+        result.write_text(json.dumps([run.returncode, run.output, str(run.junit)]))
+
+    result = made_once(shared / f"{digest.hexdigest()}.json", run_it)
     returncode, output, junit = json.loads(result.read_text())
     return SuiteRun(returncode, output, Path(junit))
 
