@@ -134,6 +134,13 @@ def run_suite(project: Path, *, env: dict[str, str], junit: Path, args: tuple = 
     return SuiteRun(result.returncode, result.stdout + result.stderr, junit)
 
 
+def make_repository(project: Path) -> None:
+    """Make `project` a git repository with every file added, unless it is one already."""
+    if not (project / ".git").exists():
+        for command in (["init", "-q"], ["add", "-A"]):
+            subprocess.run(["git", *command], cwd=project, check=True, capture_output=True)
+
+
 def run_gate(project: Path, *, env: dict[str, str]) -> subprocess.CompletedProcess:
     """`pre-commit run --all-files` as CI's lint job runs it: ruff check, ruff format, mypy.
 
@@ -142,9 +149,7 @@ def run_gate(project: Path, *, env: dict[str, str]) -> subprocess.CompletedProce
     renders it checks: the installed packages are the same files (uv links them
     from its cache), so only the project's own modules are checked afresh.
     """
-    if not (project / ".git").exists():
-        for command in (["init", "-q"], ["add", "-A"]):
-            subprocess.run(["git", *command], cwd=project, check=True, capture_output=True)
+    make_repository(project)
     cache = (
         Path(tempfile.gettempdir())
         / f"meta-mypy-cache-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
