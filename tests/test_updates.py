@@ -162,7 +162,7 @@ _NOT_READ_BY_THE_SUITE = (".copier-answers.yml", f"{SAVED}/")
 
 @pytest.fixture(scope="session")
 def shared_suites(run_folder: Path) -> Path:
-    """A folder that every xdist worker of this run sees, for the suite results (session)."""
+    """A folder all xdist workers of this run see: suite results, fresh copies (session)."""
     folder = run_folder / "update-suites"
     folder.mkdir(exist_ok=True)
     return folder
@@ -183,6 +183,23 @@ def suite_of(project: Path, env: dict[str, str], tmp_path: Path, shared: Path) -
     result = made_once(shared / f"{digest.hexdigest()}.json", run_it)
     returncode, output, junit = json.loads(result.read_text())
     return SuiteRun(returncode, output, Path(junit))
+
+
+def fresh_copy_with_team_edits(
+    template: Path, answers: dict, *, budgets: bool, shared: Path
+) -> dict[str, bytes]:
+    """The files of a fresh copy of the newest release with the team's edits.
+
+    Made once in the run for each set of answers, like the suite runs above: the
+    updates of one variant from every release are compared with the same copy.
+    """
+    key = hashlib.sha256(json.dumps([answers, budgets], sort_keys=True).encode()).hexdigest()
+
+    def make(path: Path) -> None:
+        copy_at(template, NEWEST, answers, path)
+        apply_team_edits(path, budgets=budgets)
+
+    return files(made_once(shared / f"fresh-{key}", make))
 
 
 def recorded_answers(project: Path) -> dict:
@@ -277,9 +294,13 @@ def answers(project: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def release_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clone of this repository with each changelog release tagged (session)."""
-    return tagged_template(tmp_path_factory.mktemp("releases") / "template")
+def release_template(run_folder: Path) -> Path:
+    """A clone of this repository with each changelog release tagged, one per run (session).
+
+    Shared by the xdist workers: a copy names its template's path, so copies made on
+    any worker are the same files.
+    """
+    return made_once(run_folder / "release-template", tagged_template)
 
 
 # --- the tests --------------------------------------------------------------------
@@ -339,10 +360,10 @@ def test_update_from_an_earlier_release_keeps_every_team_edit(
     # What the update made must be what a fresh copy of the new release plus the
     # same team edits is: every template change arrived, every team edit kept.
     # An update keeps the recorded answers, even where a question's default changed since.
-    fresh = copy_at(release_template, NEWEST, recorded_answers(project), tmp_path / "fresh")
     budgets = {"tests/support/health.py", "tests/support/time_budgets.py"} & set(generated)
-    apply_team_edits(fresh, budgets=bool(budgets))
-    wanted = files(fresh)
+    wanted = fresh_copy_with_team_edits(
+        release_template, recorded_answers(project), budgets=bool(budgets), shared=shared_suites
+    )
     for path, content in generated.items():
         if team_owned(path):
             wanted[path] = content  # the team's file: the update leaves it as it was
