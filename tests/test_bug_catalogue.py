@@ -16,7 +16,7 @@ import pytest
 
 from tests.checks import run_suite
 from tests.render import render_variant
-from tests.variants import fullest_variant
+from tests.variants import ROOT, fullest_variant
 
 PACKAGE = "src/my_service"
 
@@ -370,3 +370,11 @@ def test_integration_tier_catches(style: str, bug: str, project: Path, service_u
 
 def test_every_bug_names_the_file_that_catches_it() -> None:
     assert CAUGHT_BY.keys() == BUGS.keys() == ASYNC_BUGS.keys()
+    # The README's table says the same, row by row.
+    rows = [
+        f"| {family} | {bug} | `{CAUGHT_BY[bug]}` |"
+        for family, bugs in FAMILIES.items()
+        for bug in bugs
+    ]
+    readme = (ROOT / "README.md").read_text()
+    assert "\n".join(rows) in readme, "README.md's bug table differs from CAUGHT_BY"
