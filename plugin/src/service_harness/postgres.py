@@ -6,6 +6,8 @@ copy of the run's migrated template) and `empty_db_url` (a database for one
 test). A project brings its schema by implementing the hook
 `pytest_harness_postgres_template(url)`; the xdist controller runs it once and
 every worker gets a copy, which is much faster than migrating per worker.
+`migrated_database()` makes one more such database, for a part of the suite
+that needs its own (a tier whose server processes outlive single tests).
 """
 
 import os
@@ -17,7 +19,7 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -241,10 +243,21 @@ def db_url(postgres: Server, pytestconfig: pytest.Config) -> Iterator[str]:
     if prepared is not None:  # the controller made this worker's copy and drops it
         yield with_database(postgres.url, prepared)
         return
-    database = RunDatabase(server_url=postgres.url)
+    with migrated_database(postgres, pytestconfig) as url:
+        yield url
+
+
+@contextmanager
+def migrated_database(server: Server, config: pytest.Config) -> Iterator[str]:
+    """URL of a new database of this run on `server`, dropped on exit.
+
+    It starts where every test's database starts: the project's
+    `pytest_harness_postgres_template` hook runs on it first.
+    """
+    database = RunDatabase(server_url=server.url)
     url = database.create()
     try:
-        pytestconfig.hook.pytest_harness_postgres_template(url=url)
+        config.hook.pytest_harness_postgres_template(url=url)
         yield url
     finally:
         database.drop()
