@@ -172,3 +172,40 @@ def test_a_planted_secret_in_a_cassette_fails_the_run(render, service_urls, tmp_
     assert "FAILED tests/integration/test_cassettes.py::test_no_cassette_holds_a_secret" in (
         result.output
     )
+
+
+# Appends the fixtures' values of the tier it runs in to PROBE_FILE.
+PROBE = """import json
+import os
+
+
+def test_probe(db_url: str, redis_url: str) -> None:
+    with open(os.environ["PROBE_FILE"], "a") as out:
+        out.write(json.dumps([__name__, db_url, redis_url]) + "\\n")
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_the_e2e_tier_has_a_database_and_namespace_of_its_own(
+    render, service_urls, tmp_path, database
+) -> None:
+    """The live servers run between other tiers' tests: they must share no state with them."""
+    project = render(default_variant(), database=database)
+    probes = [Path("tests") / tier / "test_probe.py" for tier in ("integration", "e2e")]
+    for probe in probes:
+        (project / probe).write_text(PROBE)
+    seen = tmp_path / "seen.jsonl"
+    result = run_suite(
+        project,
+        env={**service_urls, "PROBE_FILE": str(seen)},
+        junit=tmp_path / "j.xml",
+        args=("-p", "no:randomly", *map(str, probes)),
+    )
+    assert_suite_passed(result, tiers=["integration", "e2e"])
+    (integration, integration_db, integration_redis), (e2e, e2e_db, e2e_redis) = map(
+        json.loads, seen.read_text().splitlines()
+    )
+    assert (integration, e2e) == ("tests.integration.test_probe", "tests.e2e.test_probe")
+    assert e2e_db != integration_db, "the live servers share the other tiers' database"
+    assert e2e_redis != integration_redis, "the live servers share the other tiers' namespace"
