@@ -6,7 +6,7 @@ are stopped, and their data removed, when the command ends, Ctrl-C included.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from service_harness.providers import require_answer, start_container, start_embedded
@@ -35,14 +35,14 @@ def dev_server(service: Service, *, url: str | None, url_name: str) -> Iterator[
 
 def _started_server(service: Service) -> Server:
     image = (service.image.env and os.environ.get(service.image.env)) or service.image.default
+    providers: dict[str, Callable[[], Server]] = {
+        "docker": lambda: start_container(service, image or ""),
+        "embedded": lambda: start_embedded(service),
+    }
     attempts = []
-    for name in ("docker", "embedded"):
+    for name, start in providers.items():
         try:
-            return (
-                start_container(service, image or "")
-                if name == "docker"
-                else start_embedded(service)
-            )
+            return start()
         except ProviderUnavailable as exc:
             attempts.append(f"  - {name}: {exc}")
     raise InfrastructureError(
