@@ -19,6 +19,7 @@ import pytest
 
 from tests.checks import run, run_suite
 from tests.conftest import run_databases
+from tests.releases import releases
 from tests.render import git, snapshot_template
 from tests.test_readme import TEMPLATE_URL, console_commands
 from tests.variants import ROOT
@@ -282,3 +283,25 @@ def test_a_project_made_without_the_template_uses_the_harness(service_urls, tmp_
     assert re.fullmatch(r"\w+_gw[01]", database), database
     assert database.startswith(f"{os.environ['TEST_DATABASE_PREFIX']}_"), database
     assert database not in (run_databases() or set()), f"{database} was left on the server"
+
+
+# Where the READMEs name a release of the harness: a git tag or a PyPI pin.
+HARNESS_RELEASE = re.compile(
+    r"service-template@v(?P<tag>[\d.]+)#|rev = \"v(?P<rev>[\d.]+)\"|"
+    r"pytest-service-harness[^\"`]*==(?P<pin>[\d.]+)|harness_requirement }}==(?P<jinja>[\d.]+)"
+)
+READMES = ("README.md", "plugin/README.md", "template/README.md.jinja")
+
+
+def test_the_harness_is_released_with_the_template_and_the_readmes_name_that_release() -> None:
+    version = tomllib.loads((ROOT / "plugin" / "pyproject.toml").read_text())["project"]["version"]
+    assert version == releases()[-1].version, "plugin/pyproject.toml: the newest release is not its"
+    named = {
+        readme: {
+            next(v for v in match.groups() if v)
+            for match in HARNESS_RELEASE.finditer((ROOT / readme).read_text())
+        }
+        for readme in READMES
+    }
+    assert all(named.values()), f"a README names no release of the harness: {named}"
+    assert named == {readme: {version} for readme in READMES}, f"harness {version}: {named}"
