@@ -1,5 +1,6 @@
 """Checks applied to rendered projects and to the runs of their suites."""
 
+import difflib
 import os
 import re
 import subprocess
@@ -132,6 +133,30 @@ def run_suite(project: Path, *, env: dict[str, str], junit: Path, args: tuple = 
         timeout=900,
     )
     return SuiteRun(result.returncode, result.stdout + result.stderr, junit)
+
+
+ACCEPTED_API = Path("tests/integration/api/openapi.yaml")
+
+
+def accepting_the_api_changes(project: Path, *, env: dict[str, str], junit: Path) -> str:
+    """What `--accept-api` changes in the shipped document of an API nobody changed: a diff.
+
+    The README's command, as a team runs it after changing the API: on the API as
+    generated it must write the file exactly as shipped, so that the team's first
+    accepted change shows only that change.
+    """
+    shipped = (project / ACCEPTED_API).read_text()
+    accepted = run_suite(
+        project,
+        env=env,
+        junit=junit,
+        args=(str(ACCEPTED_API.with_name("test_contract.py")), "--accept-api", "-k", "accepted"),
+    )
+    assert accepted.returncode == 0, accepted.output[-3000:]
+    written = (project / ACCEPTED_API).read_text()
+    return "\n".join(
+        difflib.unified_diff(shipped.splitlines(), written.splitlines(), "shipped", "written", n=0)
+    )
 
 
 def make_repository(project: Path) -> None:

@@ -73,7 +73,8 @@ CONDITIONS = {
 def scalar(value: Any) -> str:
     """`value` as a YAML scalar (or empty collection), quoted only where YAML needs it."""
     if value == TITLE:
-        return "{{ project_name | tojson }}"
+        # Quoted as PyYAML quotes it, as `--accept-api` writes it (PyYAML in copier's to_yaml).
+        return '{{ project_name | to_yaml(width=1000000000) | trim | replace("\\n...", "") }}'
     dumped = yaml.safe_dump(value, allow_unicode=True, width=10**9, default_flow_style=True)
     return dumped.removesuffix("\n").removesuffix("\n...")
 

@@ -7,7 +7,7 @@ import tomllib
 import pytest
 import yaml
 
-from tests.checks import assert_suite_passed, ruff, run_suite
+from tests.checks import accepting_the_api_changes, assert_suite_passed, ruff, run_suite
 from tests.variants import default_variant
 
 HOSTILE_NAMES = [
@@ -41,3 +41,5 @@ def test_hostile_name_renders_valid_files_and_passes(render, service_urls, tmp_p
 
     result = run_suite(project, env=service_urls, junit=tmp_path / "junit.xml")
     assert_suite_passed(result, tiers=default_variant()["tiers"])
+    # The title, quoted as YAML needs it, is written back as it was shipped.
+    assert accepting_the_api_changes(project, env=service_urls, junit=tmp_path / "accept.xml") == ""

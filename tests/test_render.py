@@ -138,7 +138,7 @@ def test_the_fullest_project_owns_little_harness_code(style: str, render) -> Non
     project = render(fullest_variant(style))
     support = sorted((project / "tests" / "support").glob("**/*.py"))
     lines = sum(len(path.read_text().splitlines()) for path in support)
-    assert lines <= 450, f"tests/support/ has {lines} lines: {[p.name for p in support]}"
+    assert lines <= 460, f"tests/support/ has {lines} lines: {[p.name for p in support]}"
 
 
 def test_the_plugin_uses_only_public_pytest_api() -> None:

@@ -13,6 +13,7 @@ from coverage import CoverageData
 from tests.checks import (
     GITHUB_EXPRESSION,
     SuiteRun,
+    accepting_the_api_changes,
     assert_suite_passed,
     leftovers,
     make_repository,
@@ -36,6 +37,7 @@ def test_generated_suite_passes(variant: Variant, render, service_urls, tmp_path
     result = run_suite(project, env=service_urls, junit=tmp_path / "junit.xml", args=args)
     assert_suite_passed(result, tiers=variant["tiers"])
     assert leftovers(project) == []
+    assert accepting_the_api_changes(project, env=service_urls, junit=tmp_path / "accept.xml") == ""
     # The quality gate: the same source and support files in every variant of this suite.
     gate = run_gate(project, env=service_urls)
     assert gate.returncode == 0, gate.stdout[-8000:] + gate.stderr[-2000:]

@@ -44,5 +44,13 @@ def accepted_openapi() -> dict[str, Any]:
     return document
 
 
+class _Indented(yaml.SafeDumper):
+    """The shipped document's style: lists indented under their key."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, indentless=False)
+
+
 def accept_openapi(document: dict[str, Any]) -> None:
-    ACCEPTED_OPENAPI.write_text(yaml.safe_dump(document, sort_keys=True, allow_unicode=True))
+    text = yaml.dump(document, Dumper=_Indented, sort_keys=True, allow_unicode=True, width=10**9)
+    ACCEPTED_OPENAPI.write_text(text)
