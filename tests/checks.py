@@ -159,6 +159,29 @@ def accepting_the_api_changes(project: Path, *, env: dict[str, str], junit: Path
     )
 
 
+def recording_again_changes(project: Path, *, env: dict[str, str], junit: Path) -> list[str]:
+    """The cassettes that `--record-mode=rewrite` changes, on the stand-in provider.
+
+    A team records again after changing the payment client: only that change may
+    show, not the stand-in's random port. A cassette is cassettes/<module>/<test>.yaml.
+    """
+    cassettes = {path: path.read_bytes() for path in project.glob("tests/**/cassettes/*/*.yaml")}
+    assert cassettes, "no cassettes to record"
+    readers = sorted(
+        {
+            str((path.parents[2] / f"{path.parent.name}.py").relative_to(project))
+            for path in cassettes
+        }
+    )
+    recorded = run_suite(project, env=env, junit=junit, args=(*readers, "--record-mode=rewrite"))
+    assert recorded.returncode == 0, recorded.output[-3000:]
+    return sorted(
+        str(path.relative_to(project))
+        for path, old in cassettes.items()
+        if path.read_bytes() != old
+    )
+
+
 def make_repository(project: Path) -> None:
     """Make `project` a git repository with every file added, unless it is one already."""
     if not (project / ".git").exists():

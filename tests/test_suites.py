@@ -17,6 +17,7 @@ from tests.checks import (
     assert_suite_passed,
     leftovers,
     make_repository,
+    recording_again_changes,
     run,
     run_gate,
     run_suite,
@@ -38,6 +39,8 @@ def test_generated_suite_passes(variant: Variant, render, service_urls, tmp_path
     assert_suite_passed(result, tiers=variant["tiers"])
     assert leftovers(project) == []
     assert accepting_the_api_changes(project, env=service_urls, junit=tmp_path / "accept.xml") == ""
+    if variant["http_recording"]:
+        assert recording_again_changes(project, env=service_urls, junit=tmp_path / "rec.xml") == []
     # The quality gate: the same source and support files in every variant of this suite.
     gate = run_gate(project, env=service_urls)
     assert gate.returncode == 0, gate.stdout[-8000:] + gate.stderr[-2000:]

@@ -1,6 +1,8 @@
 """Cassette hygiene: secret-looking values are found, and cassettes of tests that are gone too."""
 
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -39,6 +41,37 @@ def test_scrubbing_config_redacts_cookies_and_drops_noise() -> None:
     assert ("signature", "REDACTED") in config["filter_query_parameters"]
     response = {"headers": {"Set-Cookie": ["session=abc"], "Date": ["today"], "X-Id": ["1"]}}
     assert scrub_response(response)["headers"] == {"Set-Cookie": ["REDACTED"], "X-Id": ["1"]}
+
+
+@dataclass
+class Request:
+    """The parts of a VCR.py Request that recording under another address changes."""
+
+    uri: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.mark.parametrize(
+    ("sent", "recorded", "host"),
+    [
+        (
+            "http://127.0.0.1:43159/v1/charges?x=1",
+            "https://payments.invalid/v1/charges?x=1",
+            "payments.invalid",
+        ),
+        ("http://localhost:8000/v1", "https://payments.invalid/v1", "payments.invalid"),
+        ("https://api.example.com/v1", "https://api.example.com/v1", "api.example.com"),
+    ],
+)
+def test_loopback_requests_are_recorded_under_the_given_address(
+    sent: str, recorded: str, host: str
+) -> None:
+    before_record = scrubbing_vcr_config(loopback_as="https://payments.invalid/")[
+        "before_record_request"
+    ]
+    request = before_record(Request(uri=sent, headers={"host": urlsplit(sent).netloc}))
+    assert (request.uri, request.headers["host"]) == (recorded, host)
+    assert "before_record_request" not in scrubbing_vcr_config()
 
 
 def test_unused_cassettes(tmp_path: Path) -> None:

@@ -7,9 +7,12 @@ the cassettes that no test is named after any more.
 """
 
 import ast
+import functools
 import re
+from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 REDACTED = "REDACTED"
 SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie", "x-api-key")
@@ -46,17 +49,50 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
 
 
 def scrubbing_vcr_config(
-    *, headers: tuple[str, ...] = (), parameters: tuple[str, ...] = ()
+    *,
+    headers: tuple[str, ...] = (),
+    parameters: tuple[str, ...] = (),
+    loopback_as: str | None = None,
 ) -> dict[str, Any]:
-    """VCR.py settings that redact credentials (these and the `headers` and `parameters` given)."""
+    """VCR.py settings that redact credentials (these and the `headers` and `parameters` given).
+
+    `loopback_as`: a base URL (`https://payments.invalid`) to record requests to a
+    loopback port under, so that a stand-in server's random port does not change
+    the cassettes each time they are recorded again.
+    """
     secret_parameters = (*SECRET_PARAMETERS, *parameters)
-    return {
+    config: dict[str, Any] = {
         "filter_headers": [(name, REDACTED) for name in (*SECRET_HEADERS, *headers)],
         "filter_query_parameters": [(name, REDACTED) for name in secret_parameters],
         "filter_post_data_parameters": [(name, REDACTED) for name in secret_parameters],
         "before_record_response": scrub_response,
         "decode_compressed_response": True,
     }
+    if loopback_as:
+        config["before_record_request"] = functools.partial(_record_under, loopback_as)
+    return config
+
+
+_LOOPBACK = re.compile(r"^http://(?:127\.0\.0\.1|localhost|\[::1\]):\d+")
+
+
+class _Request(Protocol):
+    """What `_record_under` uses of a VCR.py Request."""
+
+    uri: str
+    headers: MutableMapping[str, str]
+
+
+_R = TypeVar("_R", bound=_Request)
+
+
+def _record_under(base_url: str, request: _R) -> _R:
+    """`request` as if sent to `base_url`, when it went to a loopback port."""
+    if _LOOPBACK.match(request.uri):
+        request.uri = _LOOPBACK.sub(base_url.rstrip("/"), request.uri)
+        if "host" in request.headers:
+            request.headers["host"] = urlsplit(base_url).netloc
+    return request
 
 
 def secrets_in(text: str) -> list[str]:
