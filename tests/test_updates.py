@@ -540,6 +540,9 @@ def test_recopy_renders_afresh_and_keeps_the_team_files(
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert answers(project)["_commit"] == NEWEST.tag
     fresh = files(copy_at(release_template, NEWEST, recorded_answers(project), tmp_path / "fresh"))
+    for path, content in generated.items():
+        if team_owned(path):
+            fresh[path] = content  # the team's (cassettes, uv.lock): recopy keeps it as it was
     got = files(project)
     for path in ("tests/integration/conftest.py", "tests/integration/test_team.py"):
         assert got.pop(path), f"recopy lost the team's {path}"
