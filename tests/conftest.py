@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.checks import PROJECT_ENVIRONMENTS
 from tests.render import render_variant, snapshot_template
 from tests.variants import ROOT, Variant
 
@@ -111,6 +112,25 @@ def template_repo(run_folder: Path) -> Path:
     (the harness's git source), so renders made on any worker are the same files.
     """
     return made_once(run_folder / "template", lambda path: snapshot_template(ROOT, path))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _project_environments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The folder of the uv environments this worker's projects run in (session).
+
+    tests/checks.py gives projects with the same dependencies one environment.
+    """
+    folder = tmp_path_factory.getbasetemp() / "project-environments"
+    os.environ[PROJECT_ENVIRONMENTS] = str(folder)
+    yield folder
+    del os.environ[PROJECT_ENVIRONMENTS]
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def own_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each project gets its own .venv, as on a team's machine (function)."""
+    monkeypatch.delenv(PROJECT_ENVIRONMENTS, raising=False)
 
 
 @pytest.fixture

@@ -13,6 +13,9 @@ from tests.render import COPIER, git
 from tests.test_providers import NO_DOCKER, WITHOUT_URLS
 from tests.variants import ROOT, default_variant, smallest_variant
 
+# The team's own .venv in each project, as the commands it types make it.
+pytestmark = pytest.mark.usefixtures("own_environment")
+
 MIN_COPIER = yaml.safe_load((ROOT / "copier.yml").read_text())["_min_copier_version"]
 
 

@@ -7,13 +7,14 @@ The Markdown the CI job summary gets is drawn by Mermaid, in Chromium too.
 """
 
 import json
+import os
 import re
 
 import pytest
 from PIL import Image
 
 from tests.browser import dom_after_scripts, screenshot
-from tests.checks import assert_suite_passed, run, run_suite
+from tests.checks import assert_suite_passed, project_environment, run, run_suite
 from tests.variants import ROOT, default_variant
 
 MERMAID = ROOT / "tests" / "workflow_lint" / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
@@ -78,7 +79,11 @@ def test_the_health_report_draws_its_charts_in_a_browser(render, service_urls, t
     result = run_suite(project, env=service_urls, junit=tmp_path / "junit.xml", args=TESTS)
     assert_suite_passed(result, tiers=["unit", "integration", "e2e"])
 
-    report = run(["uv", "run", "test-health", "--html", "test-health.html"], project)
+    report = run(
+        ["uv", "run", "test-health", "--html", "test-health.html"],
+        project,
+        env={**os.environ, **project_environment(project)},
+    )
     assert report.returncode == 0, report.stdout + report.stderr
     page = project / "test-health.html"
 
@@ -106,7 +111,9 @@ def test_the_job_summary_charts_are_valid_mermaid(render, service_urls, tmp_path
         env = {**service_urls, "TEST_HEALTH_RECORD": f".test-health.{tier}.py3.11.json"}
         result = run_suite(project, env=env, junit=tmp_path / f"{tier}.xml", args=(test,))
         assert_suite_passed(result, tiers=[tier])
-    report = run(["uv", "run", "test-health"], project)
+    report = run(
+        ["uv", "run", "test-health"], project, env={**os.environ, **project_environment(project)}
+    )
     assert report.returncode == 0, report.stdout + report.stderr
     blocks = re.findall(r"```mermaid\n(.*?)```", report.stdout, re.S)
     assert len(blocks) == 4, report.stdout  # wall time, slowest, flaky share of two tiers

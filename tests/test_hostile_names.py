@@ -1,14 +1,19 @@
 """Names with quotes, backslashes, Jinja, YAML syntax, other scripts or 200 characters
-render into valid TOML, YAML, Python and Markdown, and the project's suite passes."""
+render into valid TOML, YAML, Python and Markdown, and the project's suite passes.
+
+Each name is the project name of one of the suites that tests/test_suites.py runs, so a
+name's suite is one run more of a variant that runs anyway, with both sync and async,
+PostgreSQL and SQLite among them. The checks of the files are here.
+"""
 
 import ast
 import tomllib
+from pathlib import Path
 
-import pytest
 import yaml
 
-from tests.checks import accepting_the_api_changes, assert_suite_passed, ruff, run_suite
-from tests.variants import default_variant
+from tests.checks import ruff
+from tests.variants import Variant, suite_variants
 
 HOSTILE_NAMES = [
     'Bob\'s "Best" \\ API',
@@ -21,11 +26,23 @@ HOSTILE_NAMES = [
 ]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=range(len(HOSTILE_NAMES)))
-def test_hostile_name_renders_valid_files_and_passes(render, service_urls, tmp_path, name):
-    project = render(default_variant(), project_name=name, description=name)
+def hostile_name_of(variant: Variant) -> str | None:
+    """The hostile project name that `variant`'s suite run carries, if any."""
+    return NAMED_SUITES.get(variant.id)
 
+
+def _named_suites() -> dict[str, str]:
+    """The names spread evenly over the suite variants, the default variant's among them."""
+    variants = suite_variants()
+    step = len(variants) / len(HOSTILE_NAMES)
+    return {variants[int(n * step)].id: name for n, name in enumerate(HOSTILE_NAMES)}
+
+
+NAMED_SUITES = _named_suites()
+
+
+def assert_the_name_renders_as_written(project: Path, name: str) -> None:
+    """The name reaches every file that shows it unchanged, and the files stay valid."""
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["project"]["description"] == name
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
@@ -39,7 +56,9 @@ def test_hostile_name_renders_valid_files_and_passes(render, service_urls, tmp_p
     assert (project / "README.md").read_text().splitlines()[0] == f"# {name}"
     assert ruff(project) == []
 
-    result = run_suite(project, env=service_urls, junit=tmp_path / "junit.xml")
-    assert_suite_passed(result, tiers=default_variant()["tiers"])
-    # The title, quoted as YAML needs it, is written back as it was shipped.
-    assert accepting_the_api_changes(project, env=service_urls, junit=tmp_path / "accept.xml") == ""
+
+def test_every_name_has_a_suite_of_its_own() -> None:
+    assert sorted(NAMED_SUITES.values()) == sorted(HOSTILE_NAMES)
+    named = [variant for variant in suite_variants() if variant.id in NAMED_SUITES]
+    assert {variant["style"] for variant in named} == {"sync", "async"}
+    assert {variant["database"] for variant in named} == {"postgresql", "sqlite"}

@@ -16,6 +16,9 @@ from tests.render import COPIER, git
 from tests.terminal import DOWN, ENTER, ERASE_INPUT, SPACE, Terminal
 from tests.variants import questions
 
+# The team's own .venv in each project, as the commands it types make it.
+pytestmark = pytest.mark.usefixtures("own_environment")
+
 COPY_TIMEOUT = 180  # seconds to render the files and run the copy tasks
 
 ANSWERS = {

@@ -13,6 +13,9 @@ import pytest
 from tests.checks import run
 from tests.variants import ROOT
 
+# plugin/.venv, the plugin's own environment, not the projects' (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("own_environment")
+
 PLUGIN = ROOT / "plugin"
 
 

@@ -16,7 +16,14 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from tests.checks import SuiteRun, assert_suite_passed, leftovers, run, run_suite
+from tests.checks import (
+    SuiteRun,
+    assert_suite_passed,
+    leftovers,
+    project_environment,
+    run,
+    run_suite,
+)
 from tests.docker_engine import (
     DefaultEngine,
     EngineFailed,
@@ -110,7 +117,9 @@ def test_docker_servers_through_testcontainers(render, docker_env, isolated_tmp,
 def test_docker_without_an_engine_fails_fast_and_says_what_to_do(render, tmp_path) -> None:
     project = render(default_variant())
     # The install is not the provider's time: a missing engine must not cost a timeout.
-    installed = run(["uv", "sync", "--quiet"], project)
+    installed = run(
+        ["uv", "sync", "--quiet"], project, env={**os.environ, **project_environment(project)}
+    )
     assert installed.returncode == 0, installed.stderr
     started = time.monotonic()
     result = run_suite(project, env={**NO_DOCKER, "TEST_INFRA": "docker"}, junit=tmp_path / "j.xml")
@@ -138,6 +147,7 @@ def test_dead_url_names_the_service(render, service_urls, tmp_path, variable, de
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("own_environment")  # nobody cannot write root's environments
 def test_embedded_servers_as_an_unprivileged_user(render, isolated_tmp, tmp_path) -> None:
     """The non-root path: PostgreSQL runs as the invoking user, from the wheel's own folder.
 

@@ -25,6 +25,9 @@ from tests.render import copier
 from tests.terminal import Terminal
 from tests.variants import ROOT, smallest_variant
 
+# The team's own .venv in each project, as the commands it types make it.
+pytestmark = pytest.mark.usefixtures("own_environment")
+
 TEMPLATE_URL = "https://github.com/<owner>/service-template"
 # A console block, also one indented inside a list item.
 CONSOLE_BLOCK = re.compile(r"^[ \t]*```console\n(.*?)^[ \t]*```", re.M | re.S)

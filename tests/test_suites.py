@@ -22,17 +22,33 @@ from tests.checks import (
     run_gate,
     run_suite,
 )
+from tests.test_hostile_names import (
+    HOSTILE_NAMES,
+    assert_the_name_renders_as_written,
+    hostile_name_of,
+)
 from tests.test_providers import NO_DOCKER, WITHOUT_URLS
 from tests.variants import Variant, default_variant, suite_variants
 
 
+def _suite_id(variant: Variant) -> str:
+    """The variant, and the hostile name it carries (tests/test_hostile_names.py)."""
+    name = hostile_name_of(variant)
+    return variant.id if name is None else f"{variant.id}-hostile{HOSTILE_NAMES.index(name)}"
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", suite_variants(), ids=lambda v: v.id)
+@pytest.mark.parametrize("variant", suite_variants(), ids=_suite_id)
 def test_generated_suite_passes(variant: Variant, render, service_urls, tmp_path) -> None:
     # With CI shards the project ships .test_durations: it must list exactly its
     # integration tests, which this run records.
     sharded = variant["ci"] == "github"
-    project = render(variant, ci_shards=2) if sharded else render(variant)
+    overrides: dict[str, object] = {"ci_shards": 2} if sharded else {}
+    if name := hostile_name_of(variant):
+        overrides |= {"project_name": name, "description": name}
+    project = render(variant, **overrides)
+    if name:
+        assert_the_name_renders_as_written(project, name)
     recorded = tmp_path / "durations.json"
     args = ("--store-durations", f"--durations-path={recorded}") if sharded else ()
     result = run_suite(project, env=service_urls, junit=tmp_path / "junit.xml", args=args)
