@@ -1,14 +1,11 @@
 """Checks applied to rendered projects and to the runs of their suites."""
 
 import difflib
-import hashlib
-import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
-import tomllib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,38 +129,32 @@ class SuiteRun:
 PROJECT_ENVIRONMENTS = "META_PROJECT_ENVIRONMENTS"
 
 
-def project_environment(project: Path) -> dict[str, str]:
-    """UV_PROJECT_ENVIRONMENT for `project`: one per set of dependencies, on this worker.
+# How the meta-tests run a command in a project (see project_environment).
+UV_RUN = ["uv", "run", "--exact", "--quiet"]
 
-    `uv run` syncs it to each project in turn, which installs that project again and
-    nothing else: the packages are the same, and they keep the bytecode Python wrote
-    when a run first imported them. A new environment for each render cost about 6 s
-    of CPU (linking 10,000 files, compiling what its first run imports), in some 60
-    renders a run. A worker runs one test at a time, so no two projects share one at
-    once. Only the dependencies choose it: `uv run` removes no package that a project
-    does not ask for, and another project's pytest plugins would load.
+
+def project_environment() -> dict[str, str]:
+    """UV_PROJECT_ENVIRONMENT for the projects this worker runs: one environment for all.
+
+    `uv run --exact` syncs it to each project in turn: it swaps the packages that
+    differ and installs the project itself again, while the rest keep the bytecode
+    Python wrote when a run first imported them. A new environment for each render
+    cost about 6 s of CPU (linking 10,000 files, compiling what its first run
+    imports), in some 60 renders a run. A worker runs one test at a time, so no two
+    projects use it at once. Every command that may be the first in a project runs
+    with --exact (`uv sync` does by default): a plain `uv run` keeps the packages
+    that another project asked for, and their pytest plugins would load.
     """
     folder = os.environ.get(PROJECT_ENVIRONMENTS)
-    if not folder:
-        return {}
-    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
-    lock = project / "uv.lock"
-    wanted = [
-        pyproject["project"].get("dependencies"),
-        pyproject.get("dependency-groups"),
-        pyproject.get("tool", {}).get("uv", {}).get("sources"),
-        hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else None,
-    ]
-    key = hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()[:16]
-    return {"UV_PROJECT_ENVIRONMENT": str(Path(folder) / key)}
+    return {"UV_PROJECT_ENVIRONMENT": str(Path(folder) / "environment")} if folder else {}
 
 
 def run_suite(project: Path, *, env: dict[str, str], junit: Path, args: tuple = ()) -> SuiteRun:
     """Run the project's own suite in its environment, as a team would: `uv run pytest`."""
     result = run(
-        ["uv", "run", "--quiet", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}", *args],
+        [*UV_RUN, "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}", *args],
         cwd=project,
-        env={**os.environ, **env, **project_environment(project)},
+        env={**os.environ, **env, **project_environment()},
         timeout=900,
     )
     return SuiteRun(result.returncode, result.stdout + result.stderr, junit)
@@ -237,9 +228,9 @@ def run_gate(project: Path, *, env: dict[str, str]) -> subprocess.CompletedProce
         / f"meta-mypy-cache-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     )
     return run(
-        ["uv", "run", "--quiet", "pre-commit", "run", "--all-files", "--show-diff-on-failure"],
+        [*UV_RUN, "pre-commit", "run", "--all-files", "--show-diff-on-failure"],
         cwd=project,
-        env={**os.environ, **env, **project_environment(project), "MYPY_CACHE_DIR": str(cache)},
+        env={**os.environ, **env, **project_environment(), "MYPY_CACHE_DIR": str(cache)},
         timeout=900,
     )
 
