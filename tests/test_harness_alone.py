@@ -24,6 +24,10 @@ from tests.render import git, snapshot_template
 from tests.test_readme import TEMPLATE_URL, console_commands
 from tests.variants import ROOT
 
+# The harness's release, which the template's release ships and the READMEs name.
+PLUGIN_PROJECT = tomllib.loads((ROOT / "plugin" / "pyproject.toml").read_text())["project"]
+HARNESS_VERSION = PLUGIN_PROJECT["version"]
+
 SECTION = "## Use the harness in an existing project"
 
 PROJECT = {
@@ -237,7 +241,7 @@ def outcomes(junit: Path) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
 
 @pytest.mark.slow
 def test_a_project_made_without_the_template_uses_the_harness(service_urls, tmp_path: Path) -> None:
-    version = tomllib.loads((ROOT / "plugin" / "pyproject.toml").read_text())["project"]["version"]
+    version = HARNESS_VERSION
     commands = readme_commands()
     assert len(commands) == 1, f"expected one command in the README's {SECTION!r}: {commands}"
     (add,) = commands
@@ -294,7 +298,7 @@ READMES = ("README.md", "plugin/README.md", "template/README.md.jinja")
 
 
 def test_the_harness_is_released_with_the_template_and_the_readmes_name_that_release() -> None:
-    version = tomllib.loads((ROOT / "plugin" / "pyproject.toml").read_text())["project"]["version"]
+    version = HARNESS_VERSION
     assert version == releases()[-1].version, "plugin/pyproject.toml: the newest release is not its"
     named = {
         readme: {

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.checks import assert_suite_passed, leftovers, run_suite
+from tests.checks import assert_suite_passed, leftovers, project_environment, run_suite
 from tests.conftest import run_databases
 from tests.variants import default_variant, smallest_variant
 
@@ -32,13 +32,14 @@ def test_xdist_workers_pass(render, service_urls, tmp_path) -> None:
 @pytest.mark.slow
 def test_two_runs_at_once_do_not_collide(render, service_urls, tmp_path) -> None:
     project = render(default_variant())
-    subprocess.run(["uv", "sync", "--quiet"], cwd=project, check=True)
+    env = {**os.environ, **service_urls, **project_environment()}
+    subprocess.run(["uv", "sync", "--quiet"], cwd=project, env=env, check=True)
     command = ["uv", "run", "--quiet", "pytest", "-p", "no:cacheprovider", "-q"]
     runs = [
         subprocess.Popen(
             [*command, f"--junitxml={tmp_path / f'run{n}.xml'}"],
             cwd=project,
-            env={**os.environ, **service_urls},
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -17,6 +17,7 @@ from tests.checks import (
     assert_suite_passed,
     leftovers,
     make_repository,
+    project_environment,
     recording_again_changes,
     run,
     run_gate,
@@ -134,7 +135,7 @@ def test_workflow_commands_pass_here(render, template_repo, service_urls, tmp_pa
             args = shlex.split(step["run"])
             env = {key: _here(value) for key, value in step.get("env", {}).items()}
             if args[:3] != ["uv", "run", "pytest"]:
-                done = run(args, project, env={**os.environ, **env})
+                done = run(args, project, env={**os.environ, **env, **project_environment()})
                 assert done.returncode == 0, (
                     f"{name}: {step['run']}\n{done.stdout[-8000:]}{done.stderr}"
                 )
