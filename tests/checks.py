@@ -247,8 +247,7 @@ def assert_suite_passed(run: SuiteRun, *, tiers: list[str]) -> None:
 
 
 def leftovers(project: Path, tmpdir: Path | None = None) -> list[str]:
-    """Processes still running from `project`, its environment or `tmpdir`, and what is
-    left in `tmpdir`.
+    """Processes still running from `project`, its environment or `tmpdir`; `tmpdir`'s files.
 
     Kept on purpose in `tmpdir`: the embedded servers' cache, uv's own lock file, and
     pytest's folder of `tmp_path`s (pytest keeps the last three runs' by design).

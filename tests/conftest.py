@@ -116,9 +116,9 @@ def template_repo(run_folder: Path) -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def _project_environments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The folder of the uv environments this worker's projects run in (session).
+    """The folder of the uv environment that this worker's projects run in (session).
 
-    tests/checks.py gives projects with the same dependencies one environment.
+    See tests/checks.py's project_environment: one environment for every project.
     """
     folder = tmp_path_factory.getbasetemp() / "project-environments"
     os.environ[PROJECT_ENVIRONMENTS] = str(folder)
