@@ -133,9 +133,10 @@ PROJECT_ENVIRONMENTS = "META_PROJECT_ENVIRONMENTS"
 UV_RUN = ["uv", "run", "--exact", "--quiet"]
 
 
-def project_environment() -> dict[str, str]:
-    """UV_PROJECT_ENVIRONMENT for the projects this worker runs: one environment for all.
+def project_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The variables for a command in a project: ours, `extra`, and UV_PROJECT_ENVIRONMENT.
 
+    UV_PROJECT_ENVIRONMENT names one uv environment for every project this worker runs.
     `uv run --exact` syncs it to each project in turn: it swaps the packages that
     differ and installs the project itself again, while the rest keep the bytecode
     Python wrote when a run first imported them. A new environment for each render
@@ -146,7 +147,8 @@ def project_environment() -> dict[str, str]:
     that another project asked for, and their pytest plugins would load.
     """
     folder = os.environ.get(PROJECT_ENVIRONMENTS)
-    return {"UV_PROJECT_ENVIRONMENT": str(Path(folder) / "environment")} if folder else {}
+    shared = {"UV_PROJECT_ENVIRONMENT": str(Path(folder) / "environment")} if folder else {}
+    return {**os.environ, **(extra or {}), **shared}
 
 
 def run_suite(project: Path, *, env: dict[str, str], junit: Path, args: tuple = ()) -> SuiteRun:
@@ -154,7 +156,7 @@ def run_suite(project: Path, *, env: dict[str, str], junit: Path, args: tuple = 
     result = run(
         [*UV_RUN, "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}", *args],
         cwd=project,
-        env={**os.environ, **env, **project_environment()},
+        env=project_environment(env),
         timeout=900,
     )
     return SuiteRun(result.returncode, result.stdout + result.stderr, junit)
@@ -230,7 +232,7 @@ def run_gate(project: Path, *, env: dict[str, str]) -> subprocess.CompletedProce
     return run(
         [*UV_RUN, "pre-commit", "run", "--all-files", "--show-diff-on-failure"],
         cwd=project,
-        env={**os.environ, **env, **project_environment(), "MYPY_CACHE_DIR": str(cache)},
+        env=project_environment({**env, "MYPY_CACHE_DIR": str(cache)}),
         timeout=900,
     )
 

@@ -7,7 +7,6 @@ The Markdown the CI job summary gets is drawn by Mermaid, in Chromium too.
 """
 
 import json
-import os
 import re
 
 import pytest
@@ -82,7 +81,7 @@ def test_the_health_report_draws_its_charts_in_a_browser(render, service_urls, t
     report = run(
         ["uv", "run", "test-health", "--html", "test-health.html"],
         project,
-        env={**os.environ, **project_environment()},
+        env=project_environment(),
     )
     assert report.returncode == 0, report.stdout + report.stderr
     page = project / "test-health.html"
@@ -111,7 +110,7 @@ def test_the_job_summary_charts_are_valid_mermaid(render, service_urls, tmp_path
         env = {**service_urls, "TEST_HEALTH_RECORD": f".test-health.{tier}.py3.11.json"}
         result = run_suite(project, env=env, junit=tmp_path / f"{tier}.xml", args=(test,))
         assert_suite_passed(result, tiers=[tier])
-    report = run(["uv", "run", "test-health"], project, env={**os.environ, **project_environment()})
+    report = run(["uv", "run", "test-health"], project, env=project_environment())
     assert report.returncode == 0, report.stdout + report.stderr
     blocks = re.findall(r"```mermaid\n(.*?)```", report.stdout, re.S)
     assert len(blocks) == 4, report.stdout  # wall time, slowest, flaky share of two tiers

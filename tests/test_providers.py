@@ -117,7 +117,7 @@ def test_docker_servers_through_testcontainers(render, docker_env, isolated_tmp,
 def test_docker_without_an_engine_fails_fast_and_says_what_to_do(render, tmp_path) -> None:
     project = render(default_variant())
     # The install is not the provider's time: a missing engine must not cost a timeout.
-    installed = run(["uv", "sync", "--quiet"], project, env={**os.environ, **project_environment()})
+    installed = run(["uv", "sync", "--quiet"], project, env=project_environment())
     assert installed.returncode == 0, installed.stderr
     started = time.monotonic()
     result = run_suite(project, env={**NO_DOCKER, "TEST_INFRA": "docker"}, junit=tmp_path / "j.xml")

@@ -1,7 +1,6 @@
 """Scaling out: xdist workers, concurrent runs, and CI shards."""
 
 import json
-import os
 import subprocess
 import uuid
 import xml.etree.ElementTree as ET
@@ -32,7 +31,7 @@ def test_xdist_workers_pass(render, service_urls, tmp_path) -> None:
 @pytest.mark.slow
 def test_two_runs_at_once_do_not_collide(render, service_urls, tmp_path) -> None:
     project = render(default_variant())
-    env = {**os.environ, **service_urls, **project_environment()}
+    env = project_environment(service_urls)
     subprocess.run(["uv", "sync", "--quiet"], cwd=project, env=env, check=True)
     command = ["uv", "run", "--quiet", "pytest", "-p", "no:cacheprovider", "-q"]
     runs = [

@@ -1,7 +1,6 @@
 """Each distinct generated suite passes against real PostgreSQL and Redis."""
 
 import json
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -135,7 +134,7 @@ def test_workflow_commands_pass_here(render, template_repo, service_urls, tmp_pa
             args = shlex.split(step["run"])
             env = {key: _here(value) for key, value in step.get("env", {}).items()}
             if args[:3] != ["uv", "run", "pytest"]:
-                done = run(args, project, env={**os.environ, **env, **project_environment()})
+                done = run(args, project, env=project_environment(env))
                 assert done.returncode == 0, (
                     f"{name}: {step['run']}\n{done.stdout[-8000:]}{done.stderr}"
                 )

@@ -244,6 +244,11 @@ def team_owned(path: str) -> bool:
     return any(fnmatch.fnmatch(path, pattern) for pattern in SKIP_IF_EXISTS)
 
 
+def team_files(generated: dict[str, bytes]) -> dict[str, bytes]:
+    """The files of `generated` that are the team's once generated (cassettes, uv.lock)."""
+    return {path: content for path, content in generated.items() if team_owned(path)}
+
+
 def differences(got: dict[str, bytes], wanted: dict[str, bytes]) -> list[str]:
     problems = []
     for path in sorted(set(got) | set(wanted)):
@@ -364,9 +369,7 @@ def test_update_from_an_earlier_release_keeps_every_team_edit(
     wanted = fresh_copy_with_team_edits(
         release_template, recorded_answers(project), budgets=bool(budgets), shared=shared_suites
     )
-    for path, content in generated.items():
-        if team_owned(path):
-            wanted[path] = content  # the team's file: the update leaves it as it was
+    wanted |= team_files(generated)  # the update leaves them as they were
     got = files(project)
     # The time-budget module moved into the harness: the team's whole file is saved,
     # with a diff, and the update names it. Unedited moved modules go silently.
@@ -540,9 +543,7 @@ def test_recopy_renders_afresh_and_keeps_the_team_files(
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert answers(project)["_commit"] == NEWEST.tag
     fresh = files(copy_at(release_template, NEWEST, recorded_answers(project), tmp_path / "fresh"))
-    for path, content in generated.items():
-        if team_owned(path):
-            fresh[path] = content  # the team's (cassettes, uv.lock): recopy keeps it as it was
+    fresh |= team_files(generated)  # recopy keeps them as they were
     got = files(project)
     for path in ("tests/integration/conftest.py", "tests/integration/test_team.py"):
         assert got.pop(path), f"recopy lost the team's {path}"
